@@ -6,6 +6,8 @@ package testenv
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -142,12 +144,46 @@ func SM2TokenModule(t testing.TB) string {
 	}
 	root := RepoRoot(t)
 	tokenOnce.Do(func() {
-		tokenPath, tokenErr = BuildSM2Token(root, filepath.Join(os.TempDir(), fmt.Sprintf("eseal-sm2token-%d", os.Getpid())))
+		// One build per version of the sources, shared by test binaries.
+		h := sha256.New()
+		src, _ := filepath.Glob(filepath.Join(root, "hsm", "testtoken", "*.[ch]"))
+		for _, f := range src {
+			b, _ := os.ReadFile(f)
+			h.Write(b)
+		}
+		dir := filepath.Join(os.TempDir(), "eseal-sm2token-"+hex.EncodeToString(h.Sum(nil))[:16])
+		if p := filepath.Join(dir, "libsm2token.so"); fileExists(p) {
+			tokenPath = p
+			return
+		}
+		tmp, err := os.MkdirTemp(os.TempDir(), "eseal-sm2token-build-")
+		if err != nil {
+			tokenErr = err
+			return
+		}
+		defer os.RemoveAll(tmp)
+		built, err := BuildSM2Token(root, tmp)
+		if err != nil {
+			tokenErr = err
+			return
+		}
+		os.MkdirAll(dir, 0o755)
+		final := filepath.Join(dir, "libsm2token.so")
+		if err := os.Rename(built, final); err != nil && !fileExists(final) {
+			tokenErr = err
+			return
+		}
+		tokenPath = final
 	})
 	if tokenErr != nil {
 		t.Fatalf("building the SM2 test token: %v", tokenErr)
 	}
 	return tokenPath
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // BuildSM2Token compiles hsm/testtoken into outDir/libsm2token.so.

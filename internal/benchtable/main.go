@@ -1,0 +1,109 @@
+// Command benchtable reads `go test -bench` output on stdin, passes it
+// through, and prints a table of ratios between each benchmark and its
+// baseline from the same run. `make bench` uses it.
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// A pair compares one benchmark with its baseline.
+//
+//	speed: throughput ratio baseline_ns / ours_ns, higher is better, goal is a floor
+//	cost:  time ratio ours_ns / baseline_ns, lower is better, goal is a ceiling
+type pair struct {
+	label      string
+	ours, base string // full benchmark names without the -GOMAXPROCS suffix
+	kind       string
+	goal       float64
+}
+
+var pairs = []pair{
+	{"soft keystore SM2 sign vs raw gmsm SM2 sign", "BenchmarkSoftSign/ours", "BenchmarkSoftSign/raw-gmsm", "speed", 0.95},
+	{"pooled PKCS#11 vs bare miekg, SoftHSM2 P-256, 1 goroutine", "BenchmarkPKCS11SoftHSM/ours-g1", "BenchmarkPKCS11SoftHSM/bare-g1", "speed", 0.9},
+	{"pooled PKCS#11 vs bare miekg, SoftHSM2 P-256, 2 goroutines", "BenchmarkPKCS11SoftHSM/ours-g2", "BenchmarkPKCS11SoftHSM/bare-g2", "speed", 0.9},
+	{"pooled PKCS#11 vs bare miekg, SM2 test token, 1 goroutine", "BenchmarkPKCS11SM2Token/ours-g1", "BenchmarkPKCS11SM2Token/bare-g1", "speed", 0.9},
+	{"pooled PKCS#11 vs bare miekg, SM2 test token, 2 goroutines", "BenchmarkPKCS11SM2Token/ours-g2", "BenchmarkPKCS11SM2Token/bare-g2", "speed", 0.9},
+}
+
+var line = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(.*)$`)
+
+func main() {
+	ns := map[string][]float64{}
+	extra := map[string]string{}
+	sc := bufio.NewScanner(os.Stdin)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		fmt.Println(sc.Text())
+		m := line.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		v, err := strconv.ParseFloat(m[2], 64)
+		if err == nil {
+			ns[m[1]] = append(ns[m[1]], v)
+			extra[m[1]] = strings.TrimSpace(m[3])
+		}
+	}
+	fmt.Println()
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "COMPARISON\tOURS ns/op\tBASELINE ns/op\tRATIO\tGOAL\tMET")
+	failed := 0
+	for _, p := range pairs {
+		o, b := median(ns[p.ours]), median(ns[p.base])
+		if o == 0 || b == 0 {
+			fmt.Fprintf(w, "%s\t-\t-\tnot run\t\t\n", p.label)
+			continue
+		}
+		var ratio float64
+		var goal, met string
+		if p.kind == "speed" {
+			ratio = b / o
+			goal = fmt.Sprintf(">= %.2f", p.goal)
+			met = yes(ratio >= p.goal)
+		} else {
+			ratio = o / b
+			goal = fmt.Sprintf("<= %.2f", p.goal)
+			met = yes(ratio <= p.goal)
+		}
+		if met == "no" {
+			failed++
+		}
+		fmt.Fprintf(w, "%s\t%.0f\t%.0f\t%.2f\t%s\t%s\n", p.label, o, b, ratio, goal, met)
+	}
+	w.Flush()
+	for name, e := range extra {
+		if e != "" && strings.Contains(e, "peak") {
+			fmt.Printf("%s: %s\n", name, e)
+		}
+	}
+	if failed > 0 {
+		fmt.Printf("\n%d comparison(s) missed their goal\n", failed)
+	}
+}
+
+func yes(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+	return s[len(s)/2]
+}
