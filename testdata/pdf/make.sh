@@ -1,0 +1,14 @@
+#!/bin/sh
+# Regenerates the PDF fixtures: documents from several producers and the
+# structural variants the stamper must handle. Needs libreoffice, ghostscript
+# and qpdf (Debian: libreoffice-writer-nogui ghostscript qpdf fonts-noto-cjk).
+set -eu
+cd "$(dirname "$0")"
+libreoffice --headless --convert-to pdf approval.html >/dev/null && mv approval.pdf libreoffice.pdf
+ps2pdf -dCompatibilityLevel=1.7 gs.ps ghostscript.pdf
+qpdf --object-streams=generate libreoffice.pdf objstm.pdf
+qpdf --linearize libreoffice.pdf linearized.pdf
+qpdf --force-version=1.4 ghostscript.pdf v14.pdf
+qpdf --force-version=2.0 libreoffice.pdf v20.pdf
+qpdf --encrypt user owner 256 -- ghostscript.pdf encrypted.pdf
+head -c 30000 libreoffice.pdf > truncated.pdf
