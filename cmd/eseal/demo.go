@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/emmansun/gmsm/sm2"
+	"github.com/spf13/cobra"
+
+	"github.com/eseal-project/eseal/certs"
+	"github.com/eseal-project/eseal/hsm"
+	"github.com/eseal-project/eseal/internal/store"
+)
+
+const demoMarker = ".eseal-demo"
+
+// demoPassphrase is used only when the caller sets none; the demo says so.
+const demoPassphrase = "eseal demo passphrase - not for production"
+
+func newDemoCmd() *cobra.Command {
+	var dir string
+	c := &cobra.Command{
+		Use:   "demo [--dir DIR]",
+		Short: "Run the main job end to end on the embedded defaults",
+		Long: `demo runs the service's main job on the embedded defaults, a soft
+keystore and SQLite, in a directory of its own, and says what it did and
+where the outputs are. Running it again starts the directory afresh (only a
+directory the demo made itself is ever removed).`,
+		Example: `  eseal demo --dir demo-out
+  make demo`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDemo(cmd.Context(), cmd.OutOrStdout(), dir)
+		},
+	}
+	c.Flags().StringVar(&dir, "dir", "demo-out", "directory for the demo's keys, CA, database and documents")
+	return c
+}
+
+func runDemo(ctx context.Context, w io.Writer, dir string) error {
+	if err := prepareDemoDir(dir); err != nil {
+		return err
+	}
+	step := func(format string, a ...any) { fmt.Fprintf(w, "• "+format+"\n", a...) }
+	if os.Getenv(hsm.PassphraseEnv) == "" {
+		os.Setenv(hsm.PassphraseEnv, demoPassphrase)
+		fmt.Fprintf(w, "note: %s is not set; the demo keystore uses a built-in demo passphrase\n", hsm.PassphraseEnv)
+	}
+
+	// 1. The keystore: the embedded default, keys encrypted at rest.
+	keysURI := "file:" + filepath.Join(dir, "keys")
+	ks, err := hsm.Open(keysURI)
+	if err != nil {
+		return err
+	}
+	defer ks.Close()
+	sealKey, err := ks.Generate(ctx, "seal-1", hsm.SM2)
+	if err != nil {
+		return err
+	}
+	padesKey, err := ks.Generate(ctx, "pades-1", hsm.P256)
+	if err != nil {
+		return err
+	}
+	step("soft keystore %s: SM2 key seal-1 and P-256 key pades-1 (private keys sealed with AES-256-GCM under an Argon2id key)", keysURI)
+
+	// 2. A development root CA whose key is in its own keystore.
+	caDir := filepath.Join(dir, "ca")
+	ca, err := certs.InitCA(ctx, caDir, certs.InitOptions{Algorithm: hsm.SM2, Org: "某市人民政府（演示）"})
+	if err != nil {
+		return err
+	}
+	defer ca.Close()
+	step("SM2 root CA in %s: %s", caDir, certs.SubjectString(ca.Certificate()))
+
+	// 3. Seal certificates for the keys, recorded in the store.
+	db := filepath.Join(dir, "eseal.db")
+	st, err := store.Open(ctx, "sqlite:"+db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	subject, err := certs.ParseSubject("CN=某市市场监督管理局电子印章,O=某市市场监督管理局,C=CN")
+	if err != nil {
+		return err
+	}
+	sealCert, err := ca.Issue(ctx, sealKey.Public(), subject, certs.ProfileSeal, certs.ValidDays(365))
+	if err != nil {
+		return err
+	}
+	sealPEM := filepath.Join(dir, "seal-1.pem")
+	if err := writeFileAtomic(sealPEM, certs.EncodePEM(sealCert), 0o644); err != nil {
+		return err
+	}
+	issuer := hex.EncodeToString(ca.Certificate().SubjectKeyId)
+	if err := st.PutCertificate(ctx, store.CertRecord{Issuer: issuer, Serial: certs.FormatSerial(sealCert.SerialNumber),
+		Subject: certs.SubjectString(sealCert), NotBefore: sealCert.NotBefore, NotAfter: sealCert.NotAfter, DER: sealCert.Raw}); err != nil {
+		return err
+	}
+	step("seal certificate %s (serial %s), recorded in SQLite store %s", sealPEM, certs.FormatSerial(sealCert.SerialNumber), db)
+
+	// 4. Sign a document with the seal key and check it as a verifier would.
+	doc := filepath.Join(dir, "approval.txt")
+	text := []byte("准予行政许可决定书 某市市监许字〔2026〕第 0123 号\n")
+	if err := writeFileAtomic(doc, text, 0o644); err != nil {
+		return err
+	}
+	sig, err := hsm.SignStream(sealKey, bytes.NewReader(text), nil)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(doc+".sig", sig, 0o644); err != nil {
+		return err
+	}
+	pool := certs.NewPool(ca.Certificate())
+	if _, err := certs.VerifyChain(sealCert, nil, pool, certs.VerifyOptions{Time: time.Now(), KeyUsage: certs.UsageSeal}); err != nil {
+		return fmt.Errorf("demo: the seal certificate does not verify: %w", err)
+	}
+	pub := sealCert.PublicKey.(*ecdsa.PublicKey)
+	if !sm2.VerifyASN1WithSM2(pub, nil, text, sig) {
+		return errors.New("demo: the SM2 signature does not verify")
+	}
+	tampered := append([]byte("X"), text...)
+	if sm2.VerifyASN1WithSM2(pub, nil, tampered, sig) {
+		return errors.New("demo: a tampered document verified")
+	}
+	step("signed %s with SM2/SM3 (signature %s): VALID; the same signature on a changed document: INVALID", doc, doc+".sig")
+
+	// 5. Revocation: the CA revokes the seal certificate; the chain check says so.
+	if err := ca.Revoke(sealCert.SerialNumber, certs.KeyCompromise); err != nil {
+		return err
+	}
+	crlDER, err := ca.CRL(ctx, time.Time{})
+	if err != nil {
+		return err
+	}
+	crlPath := filepath.Join(dir, "ca.crl")
+	if err := writeFileAtomic(crlPath, crlDER, 0o644); err != nil {
+		return err
+	}
+	crl, err := certs.ParseCRL(crlDER)
+	if err != nil {
+		return err
+	}
+	_, err = certs.VerifyChain(sealCert, nil, pool, certs.VerifyOptions{Time: time.Now(), KeyUsage: certs.UsageSeal, CRLs: []*certs.CRL{crl}})
+	var ce *certs.ChainError
+	if !errors.As(err, &ce) || ce.Reason != certs.Revoked {
+		return fmt.Errorf("demo: expected the revoked certificate to be refused, got %v", err)
+	}
+	step("revoked the seal certificate; CRL %s; chain check now says: %s", crlPath, ce.Reason)
+	_ = padesKey
+
+	fmt.Fprintf(w, "\ndone: outputs are in %s\n", dir)
+	fmt.Fprintf(w, "  check the signature yourself:\n")
+	fmt.Fprintf(w, "    %s hsm pubkey --keystore %s --label seal-1 > %s\n", os.Args[0], keysURI, filepath.Join(dir, "seal-1.pub"))
+	fmt.Fprintf(w, "    openssl dgst -sm3 -verify %s -sigopt distid:1234567812345678 -signature %s %s\n", filepath.Join(dir, "seal-1.pub"), doc+".sig", doc)
+	return nil
+}
+
+// prepareDemoDir empties dir if the demo made it, creates it if missing, and
+// refuses any other non-empty directory.
+func prepareDemoDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return err
+	case len(entries) > 0:
+		if _, err := os.Stat(filepath.Join(dir, demoMarker)); err != nil {
+			return fmt.Errorf("demo: %s is not empty and was not made by the demo; choose another --dir", dir)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, demoMarker), []byte("made by eseal demo; removed when the demo runs again\n"), 0o644)
+}
