@@ -110,9 +110,9 @@ func Open(uri string) (Keystore, error) {
 	case strings.HasPrefix(uri, "pkcs11:"):
 		return OpenPKCS11(uri)
 	case uri == "":
-		return nil, errors.New("no keystore URI given: want file:DIR or pkcs11:token=...")
+		return nil, errors.New("no keystore URI given: want file:DIR or pkcs11:token=LABEL?module-path=PATH")
 	}
-	return nil, fmt.Errorf("keystore URI %q: unknown scheme: want file:DIR or pkcs11:token=...", RedactURI(uri))
+	return nil, fmt.Errorf("keystore URI %q: unknown scheme: want file:DIR or pkcs11:token=LABEL?module-path=PATH", RedactURI(uri))
 }
 
 // AlgorithmOf reports the algorithm of a public key, or "" if it is neither

@@ -42,7 +42,7 @@ type PKCS11URI struct {
 func ParsePKCS11URI(s string) (*PKCS11URI, error) {
 	rest, ok := strings.CutPrefix(s, "pkcs11:")
 	if !ok {
-		return nil, errors.New("PKCS#11 URI must start with pkcs11:")
+		return nil, errors.New("PKCS#11 URI must start with \"pkcs11:\"")
 	}
 	path, query, _ := strings.Cut(rest, "?")
 	u := &PKCS11URI{}

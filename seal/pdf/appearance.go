@@ -1,0 +1,94 @@
+// Appearance streams for signature widgets: the seal picture as an image
+// XObject with a soft mask (its transparency) drawn by a form XObject
+// (ISO 32000-1 8.9 images, 11.6.5.3 soft-mask images, 12.5.5 appearance
+// streams).
+
+package pdf
+
+import (
+	"fmt"
+	"image"
+
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+)
+
+// AddImage writes img as an RGB image XObject with its alpha channel as a
+// soft mask, and returns the image's reference.
+func AddImage(u *Update, img *image.NRGBA) Ref {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	rgb := make([]byte, 0, w*h*3)
+	alpha := make([]byte, 0, w*h)
+	opaque := true
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		row := img.Pix[(y-b.Min.Y)*img.Stride:]
+		for x := 0; x < w; x++ {
+			p := row[4*x : 4*x+4]
+			rgb = append(rgb, p[0], p[1], p[2])
+			alpha = append(alpha, p[3])
+			if p[3] != 255 {
+				opaque = false
+			}
+		}
+	}
+	d := types.Dict{
+		"Type":             types.Name("XObject"),
+		"Subtype":          types.Name("Image"),
+		"Width":            types.Integer(w),
+		"Height":           types.Integer(h),
+		"ColorSpace":       types.Name("DeviceRGB"),
+		"BitsPerComponent": types.Integer(8),
+	}
+	if !opaque {
+		mask := u.AddStream(types.Dict{
+			"Type":             types.Name("XObject"),
+			"Subtype":          types.Name("Image"),
+			"Width":            types.Integer(w),
+			"Height":           types.Integer(h),
+			"ColorSpace":       types.Name("DeviceGray"),
+			"BitsPerComponent": types.Integer(8),
+		}, alpha)
+		d["SMask"] = mask.IndirectRef()
+	}
+	return u.AddStream(d, rgb)
+}
+
+// AddImageForm writes a form XObject of size w×h (points) that draws the
+// image scaled to (imgW×imgH) with its lower-left corner at (dx, dy) in the
+// form's space, clipped to the form's bounding box: with dx < 0 a form
+// shows a vertical strip of a wider picture (for cross-page seals). rotate
+// (0, 90, 180, 270) is the page's /Rotate: the form is turned against it so
+// that the picture stands upright on the displayed page.
+func AddImageForm(u *Update, image Ref, w, h, dx, dy, imgW, imgH float64, rotate int) Ref {
+	content := fmt.Sprintf("q 0 0 %s %s re W n %s 0 0 %s %s %s cm /Im0 Do Q", num(w), num(h), num(imgW), num(imgH), num(dx), num(dy))
+	d := types.Dict{
+		"Type":      types.Name("XObject"),
+		"Subtype":   types.Name("Form"),
+		"BBox":      types.NewNumberArray(0, 0, w, h),
+		"Resources": types.Dict{"XObject": types.Dict{"Im0": image.IndirectRef()}},
+	}
+	switch rotate {
+	case 90:
+		d["Matrix"] = types.NewNumberArray(0, 1, -1, 0, 0, 0)
+	case 180:
+		d["Matrix"] = types.NewNumberArray(-1, 0, 0, -1, 0, 0)
+	case 270:
+		d["Matrix"] = types.NewNumberArray(0, -1, 1, 0, 0, 0)
+	}
+	return u.AddStream(d, []byte(content))
+}
+
+// num formats a number for content streams: no exponent, few digits.
+func num(f float64) string {
+	s := fmt.Sprintf("%.4f", f)
+	for len(s) > 1 && s[len(s)-1] == '0' {
+		s = s[:len(s)-1]
+	}
+	if s[len(s)-1] == '.' {
+		s = s[:len(s)-1]
+	}
+	if s == "-0" {
+		s = "0"
+	}
+	return s
+}
