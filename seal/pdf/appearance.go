@@ -20,11 +20,31 @@ func AddImage(u *Update, img *image.NRGBA) Ref {
 	rgb := make([]byte, 0, w*h*3)
 	alpha := make([]byte, 0, w*h)
 	opaque := true
+	// Fully transparent pixels take the picture's ink colour, so that a
+	// viewer interpolating colour and mask separately draws no dark fringe.
+	var sum [3]int
+	count := 0
+	for i := 0; i+3 < len(img.Pix); i += 4 {
+		if img.Pix[i+3] > 128 {
+			sum[0] += int(img.Pix[i])
+			sum[1] += int(img.Pix[i+1])
+			sum[2] += int(img.Pix[i+2])
+			count++
+		}
+	}
+	ink := [3]byte{255, 255, 255}
+	if count > 0 {
+		ink = [3]byte{byte(sum[0] / count), byte(sum[1] / count), byte(sum[2] / count)}
+	}
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		row := img.Pix[(y-b.Min.Y)*img.Stride:]
 		for x := 0; x < w; x++ {
 			p := row[4*x : 4*x+4]
-			rgb = append(rgb, p[0], p[1], p[2])
+			if p[3] == 0 {
+				rgb = append(rgb, ink[0], ink[1], ink[2])
+			} else {
+				rgb = append(rgb, p[0], p[1], p[2])
+			}
 			alpha = append(alpha, p[3])
 			if p[3] != 255 {
 				opaque = false

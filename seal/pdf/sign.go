@@ -7,10 +7,12 @@ package pdf
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +43,9 @@ type SigSpec struct {
 	FieldName    string    // default: "Seal1", "Seal2", ... whichever is free
 	Widgets      []Widget  // none: an invisible signature (on the first page)
 	App          string    // /Prop_Build /App /Name
+	// Extra entries of the signature dictionary, written as hex strings
+	// (covered by the signature like the rest of the dictionary).
+	Extra map[string][]byte
 }
 
 // Prepared is a signature laid out in an update, waiting for its value.
@@ -231,6 +236,14 @@ func sigDictBody(spec SigSpec) (body []byte, byteRangeAt, contentsAt int) {
 	}
 	if spec.App != "" {
 		b.WriteString("\n/Prop_Build << /App << /Name /" + types.EncodeName(spec.App) + " >> >>")
+	}
+	keys := make([]string, 0, len(spec.Extra))
+	for k := range spec.Extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.WriteString("\n/" + types.EncodeName(k) + " <" + hex.EncodeToString(spec.Extra[k]) + ">")
 	}
 	b.WriteString("\n/ByteRange ")
 	byteRangeAt = b.Len()
