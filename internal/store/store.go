@@ -85,6 +85,20 @@ type Tx interface {
 	// Revoked lists the revoked certificates of issuer, oldest revocation
 	// first.
 	Revoked(ctx context.Context, issuer string) ([]CertRecord, error)
+
+	// PutSeal registers a seal (status active unless set); ErrExists if the
+	// id is taken. The registration is the seal's first event.
+	PutSeal(ctx context.Context, s SealRecord) error
+	// Seal returns a registered seal, or ErrNotFound.
+	Seal(ctx context.Context, id string) (SealRecord, error)
+	// Seals lists every registered seal by id.
+	Seals(ctx context.Context) ([]SealRecord, error)
+	// SetSealStatus suspends, reactivates or revokes a seal, recording why.
+	SetSealStatus(ctx context.Context, id, status, reason string, at time.Time) error
+	// RecordSealUse records a stamp made with a seal.
+	RecordSealUse(ctx context.Context, id string, at time.Time, detail string) error
+	// SealEvents is a seal's history, oldest first.
+	SealEvents(ctx context.Context, id string) ([]SealEvent, error)
 }
 
 // Store is a handle on the database. It is safe for concurrent use.

@@ -120,6 +120,7 @@ func runSuite(t *testing.T, dialect string, newDSN func(t *testing.T) string) {
 		{"TxConcurrent", testTxConcurrent},
 		{"Reopen", testReopen},
 		{"NewerSchema", testNewerSchema},
+		{"Seals", testSeals},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
