@@ -277,10 +277,10 @@ func newSealStatusCmd(action string) *cobra.Command {
 
 type stampFlags struct {
 	keystore, label, cert, chain, sealFile, mode, anchor, corner, imagePath, org, code, font, reason, location, storeDSN string
-	page                                                                                                            int
-	x, y, sizeMM                                                                                                    float64
-	crossPage, invisible, gmOIDs                                                                                    bool
-	jobs                                                                                                            int
+	page                                                                                                                 int
+	x, y, sizeMM                                                                                                         float64
+	crossPage, invisible, gmOIDs                                                                                         bool
+	jobs                                                                                                                 int
 }
 
 func newSealStampCmd() *cobra.Command {
