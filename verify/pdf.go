@@ -280,8 +280,8 @@ func verifyCMS(r *pdf.Reader, br [4]int64, contents []byte, d types.Dict, s *Sig
 	}
 	s.check("signature container", true, "CMS SignedData, %s", s.Algorithm)
 	if sd.Signer == nil {
-		s.check("signer certificate", false, "the signer's certificate is not in the CMS")
-		s.fail(Indeterminate, ReasonNoChain, "the signer's certificate is not in the signature")
+		s.check("signer certificate", false, "the certificate the signature names (issuer and serial) is not in the CMS")
+		s.fail(Indeterminate, ReasonNoSigningCert, "the signer's certificate is not in the signature")
 		return nil, nil
 	}
 	describeSigner(sd.Signer, s)

@@ -28,27 +28,28 @@ type Reason string
 const (
 	ReasonOK                 Reason = "OK"
 	ReasonNoSignature        Reason = "NO_SIGNATURE"
-	ReasonFormat             Reason = "FORMAT_FAILURE"             // malformed signature dictionary or container
-	ReasonHash               Reason = "HASH_FAILURE"               // the signed bytes changed
-	ReasonSigCrypto          Reason = "SIG_CRYPTO_FAILURE"         // the signature value does not verify
-	ReasonByteRange          Reason = "BYTE_RANGE_INVALID"         // the byte range does not cover the revision except /Contents
-	ReasonNotRevision        Reason = "NOT_A_REVISION"             // the signed bytes are not a revision of this document
-	ReasonChanged            Reason = "UNAUTHORISED_CHANGE"        // disallowed changes after signing
-	ReasonRevoked            Reason = "REVOKED"                    // the signer certificate is revoked
-	ReasonExpired            Reason = "OUT_OF_BOUNDS_NO_POE"       // the certificate expired and no proof of earlier existence
-	ReasonNotYetValid        Reason = "NOT_YET_VALID"              // signed before the certificate was valid
-	ReasonNoChain            Reason = "NO_CERTIFICATE_CHAIN_FOUND" // no path to a trusted certificate
-	ReasonUsage              Reason = "CHAIN_CONSTRAINTS_FAILURE"  // the certificate may not be used for seals
-	ReasonRevocationUnknown  Reason = "TRY_LATER"                  // revocation status could not be established
-	ReasonSealMaker          Reason = "SEAL_MAKER_FAILURE"         // the seal's maker signature does not verify
-	ReasonSealNotValid       Reason = "SEAL_OUT_OF_VALIDITY"       // the seal was used outside its validity
-	ReasonSignerNotInSeal    Reason = "SIGNER_NOT_AUTHORISED"      // the signer is not among the seal's signers
-	ReasonSealRevoked        Reason = "SEAL_REVOKED"               // the seal registry says revoked
-	ReasonSealSuspended      Reason = "SEAL_SUSPENDED"             // the seal registry says suspended
-	ReasonUnsupported        Reason = "UNSUPPORTED_FORMAT"         // a signature format this engine does not know
-	ReasonUnusable           Reason = "UNUSABLE_INPUT"             // the input could not be read at all
-	ReasonPartialSignature   Reason = "PARTIAL_COVERAGE"           // (informational) later revisions exist
-	ReasonCertificateInvalid Reason = "CERTIFICATE_INVALID"        // the certificate chain is broken
+	ReasonFormat             Reason = "FORMAT_FAILURE"               // malformed signature dictionary or container
+	ReasonHash               Reason = "HASH_FAILURE"                 // the signed bytes changed
+	ReasonSigCrypto          Reason = "SIG_CRYPTO_FAILURE"           // the signature value does not verify
+	ReasonByteRange          Reason = "BYTE_RANGE_INVALID"           // the byte range does not cover the revision except /Contents
+	ReasonNotRevision        Reason = "NOT_A_REVISION"               // the signed bytes are not a revision of this document
+	ReasonChanged            Reason = "UNAUTHORISED_CHANGE"          // disallowed changes after signing
+	ReasonRevoked            Reason = "REVOKED"                      // the signer certificate is revoked
+	ReasonExpired            Reason = "OUT_OF_BOUNDS_NO_POE"         // the certificate expired and no proof of earlier existence
+	ReasonNotYetValid        Reason = "NOT_YET_VALID"                // signed before the certificate was valid
+	ReasonNoChain            Reason = "NO_CERTIFICATE_CHAIN_FOUND"   // no path to a trusted certificate
+	ReasonNoSigningCert      Reason = "NO_SIGNING_CERTIFICATE_FOUND" // the certificate the signature names is not there
+	ReasonUsage              Reason = "CHAIN_CONSTRAINTS_FAILURE"    // the certificate may not be used for seals
+	ReasonRevocationUnknown  Reason = "TRY_LATER"                    // revocation status could not be established
+	ReasonSealMaker          Reason = "SEAL_MAKER_FAILURE"           // the seal's maker signature does not verify
+	ReasonSealNotValid       Reason = "SEAL_OUT_OF_VALIDITY"         // the seal was used outside its validity
+	ReasonSignerNotInSeal    Reason = "SIGNER_NOT_AUTHORISED"        // the signer is not among the seal's signers
+	ReasonSealRevoked        Reason = "SEAL_REVOKED"                 // the seal registry says revoked
+	ReasonSealSuspended      Reason = "SEAL_SUSPENDED"               // the seal registry says suspended
+	ReasonUnsupported        Reason = "UNSUPPORTED_FORMAT"           // a signature format this engine does not know
+	ReasonUnusable           Reason = "UNUSABLE_INPUT"               // the input could not be read at all
+	ReasonPartialSignature   Reason = "PARTIAL_COVERAGE"             // (informational) later revisions exist
+	ReasonCertificateInvalid Reason = "CERTIFICATE_INVALID"          // the certificate chain is broken
 )
 
 // Check is one test made on a signature.

@@ -32,6 +32,7 @@ import (
 // PKI is a small certificate world for tests.
 type PKI struct {
 	SM2CA, P256CA     *certs.CA
+	SM2CAKey          crypto.Signer
 	SealKey, MakerKey crypto.Signer // SM2
 	PAdESKey          crypto.Signer // P-256
 	SealCert          *smx509.Certificate
@@ -59,6 +60,7 @@ func NewPKI(t testing.TB) *PKI {
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.SM2CAKey = sm2CAKey
 	if p.SM2CA, err = certs.NewCA(caCert, sm2CAKey); err != nil {
 		t.Fatal(err)
 	}

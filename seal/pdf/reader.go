@@ -544,12 +544,15 @@ var objHeaderRe = regexp.MustCompile(`^\s*(\d+)\s+(\d+)\s+obj\b`)
 
 // readIndirectAt parses "N G obj ... " at off. For a stream it returns the
 // dictionary and the offset of the stream data, else streamStart is -1.
+// The object is parsed from a window of the file that grows until the
+// parser sees the object end in "endobj" or "stream".
 func (r *Reader) readIndirectAt(off int64) (num, gen int, obj types.Object, streamStart int64, err error) {
 	for n := 4096; ; n *= 4 {
 		buf, rerr := r.readAt(off, n)
 		if rerr != nil {
 			return 0, 0, nil, 0, rerr
 		}
+		atEnd := len(buf) < n
 		m := objHeaderRe.FindSubmatchIndex(buf)
 		if m == nil {
 			return 0, 0, nil, 0, fmt.Errorf("no object header at offset %d", off)
@@ -557,17 +560,12 @@ func (r *Reader) readIndirectAt(off int64) (num, gen int, obj types.Object, stre
 		num, _ = strconv.Atoi(string(buf[m[2]:m[3]]))
 		gen, _ = strconv.Atoi(string(buf[m[4]:m[5]]))
 		body := buf[m[1]:]
-		// Cut at endobj / stream when we can see them, so the parser does
-		// not run into the next object.
-		complete := false
-		if k := indexKeyword(body, "endobj"); k >= 0 {
-			body, complete = body[:k], true
-		}
 		s := string(body)
 		o, perr := model.ParseObject(&s)
 		if perr == nil && o != nil {
 			rest := bytes.TrimLeft([]byte(s), " \t\r\n\f\x00")
-			if bytes.HasPrefix(rest, []byte("stream")) {
+			switch {
+			case bytes.HasPrefix(rest, []byte("stream")):
 				p := len(body) - len(rest) + len("stream")
 				// The keyword is followed by CRLF or LF (7.3.8.1); accept a lone CR too.
 				if p < len(body) && body[p] == '\r' {
@@ -577,14 +575,14 @@ func (r *Reader) readIndirectAt(off int64) (num, gen int, obj types.Object, stre
 					p++
 				}
 				return num, gen, o, off + int64(m[1]+p), nil
-			}
-			if complete || len(buf) < n {
+			case bytes.HasPrefix(rest, []byte("endobj")), atEnd:
 				return num, gen, o, -1, nil
 			}
+			// The object may have been cut by the window (a number, say).
 		}
-		if len(buf) < n || n >= maxObjectBytes {
+		if atEnd || n >= maxObjectBytes {
 			if perr == nil {
-				perr = errors.New("object is incomplete")
+				perr = errors.New("object is not followed by endobj")
 			}
 			return 0, 0, nil, 0, fmt.Errorf("object %d at offset %d: %v", num, off, perr)
 		}
