@@ -25,7 +25,13 @@ testtoken:
 	    -I$$($(GO) list -m -f '{{.Dir}}' github.com/miekg/pkcs11) \
 	    -o $(BUILD)/libsm2token.so hsm/testtoken/*.c -lcrypto
 
+# The demo draws the seal in a Chinese font; as root it installs one if
+# missing (without one the seal picture has no text).
 demo: build
+	@if [ "$$(id -u)" = 0 ] && ! dpkg-query -W -f='$${Status}' fonts-wqy-microhei 2>/dev/null | grep -q "install ok installed"; then \
+	    echo "installing fonts-wqy-microhei for the seal picture"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-wqy-microhei >/dev/null) || true; \
+	fi
 	$(BUILD)/eseal demo --dir $(DEMO_DIR)
 
 # Install the missing Debian packages (as root, through apt), then make sure

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
+	_ "embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -14,11 +15,15 @@ import (
 	"time"
 
 	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/smx509"
 	"github.com/spf13/cobra"
 
 	"github.com/eseal-project/eseal/certs"
 	"github.com/eseal-project/eseal/hsm"
 	"github.com/eseal-project/eseal/internal/store"
+	"github.com/eseal-project/eseal/seal"
+	"github.com/eseal-project/eseal/seal/appearance"
+	"github.com/eseal-project/eseal/verify"
 )
 
 const demoMarker = ".eseal-demo"
@@ -135,7 +140,85 @@ func runDemo(ctx context.Context, w io.Writer, dir string) error {
 	}
 	step("signed %s with SM2/SM3 (signature %s): VALID; the same signature on a changed document: INVALID", doc, doc+".sig")
 
-	// 5. Revocation: the CA revokes the seal certificate; the chain check says so.
+	// 5. A seal: GB/T 38540, made by the seal maker, registered.
+	makerKey, err := ks.Generate(ctx, "maker", hsm.SM2)
+	if err != nil {
+		return err
+	}
+	makerSubject, _ := certs.ParseSubject("CN=某市印章制作中心（演示）,O=某市公安局（演示）,C=CN")
+	makerCert, err := ca.Issue(ctx, makerKey.Public(), makerSubject, certs.ProfileSeal, certs.ValidDays(365))
+	if err != nil {
+		return err
+	}
+	picture, err := appearance.Draw(appearance.Options{Org: "某市市场监督管理局", Name: "行政审批专用章", Code: "1101080012345"})
+	if errors.Is(err, appearance.ErrNoFont) {
+		fmt.Fprintf(w, "note: no Chinese font found (apt-get install fonts-wqy-microhei); the seal picture has no text\n")
+		picture, err = appearance.Emblem(600, appearance.SealRed), nil
+	}
+	if err != nil {
+		return err
+	}
+	sl, err := seal.Make(seal.MakeOptions{Name: "行政审批专用章", Picture: picture, Signers: []*smx509.Certificate{sealCert}, MakerCert: makerCert, Maker: makerKey})
+	if err != nil {
+		return err
+	}
+	sealDER, _ := sl.Marshal()
+	sealPath := filepath.Join(dir, "seal-1.esl")
+	if err := writeFileAtomic(sealPath, sealDER, 0o644); err != nil {
+		return err
+	}
+	p := sl.ESealInfo.Property
+	if err := st.PutSeal(ctx, store.SealRecord{ID: sl.ESealInfo.ESID, Name: p.Name, Owner: "某市市场监督管理局", Keystore: keysURI, KeyLabel: "seal-1",
+		SignerCert: sealCert.Raw, SealDER: sealDER, ValidFrom: p.ValidStart, ValidTo: p.ValidEnd}); err != nil {
+		return err
+	}
+	step("GB/T 38540 seal %s %q made by the seal maker: %s (picture drawn in a Chinese font); registered", sl.ESealInfo.ESID, p.Name, sealPath)
+
+	// 6. Stamp an approval document where it says （盖章）, and verify it.
+	in := filepath.Join(dir, "approval.pdf")
+	if err := writeFileAtomic(in, demoApproval, 0o644); err != nil {
+		return err
+	}
+	stamped := filepath.Join(dir, "approval-sealed.pdf")
+	opts := seal.Options{Mode: seal.ModeSM2, Signer: sealKey, Cert: sealCert, Seal: sealDER, Picture: picture, Reason: "准予行政许可", Location: "某市",
+		Placement: seal.Placement{Anchor: "（盖章）"}}
+	res, err := seal.StampFile(ctx, in, stamped, opts)
+	if errors.Is(err, seal.ErrAnchor) {
+		opts.Placement = seal.Placement{Page: 1, X: 150, Y: 80}
+		res, err = seal.StampFile(ctx, in, stamped, opts)
+	}
+	if err != nil {
+		return err
+	}
+	if err := st.RecordSealUse(ctx, sl.ESealInfo.ESID, time.Now(), "approval-sealed.pdf"); err != nil {
+		return err
+	}
+	step("stamped %s -> %s (SM2/SM3 CMS, field %s, page %v)", in, stamped, res.Field, res.Pages)
+	trustOpts := verify.Options{Trust: pool, SealStatus: func(ctx context.Context, id string) (string, error) {
+		rec, err := st.Seal(ctx, id)
+		return rec.Status, err
+	}}
+	rep, err := verifyFile(ctx, stamped, trustOpts)
+	if err != nil {
+		return err
+	}
+	step("verified %s: %s (%d signature, seal %s, registry: %s)", stamped, rep.Verdict, len(rep.Signatures), rep.Signatures[0].Seal.ID, rep.Signatures[0].Seal.Status)
+	tamperedPath := filepath.Join(dir, "approval-tampered.pdf")
+	b, err := os.ReadFile(stamped)
+	if err != nil {
+		return err
+	}
+	b[12] ^= 1
+	if err := writeFileAtomic(tamperedPath, b, 0o644); err != nil {
+		return err
+	}
+	rep, err = verifyFile(ctx, tamperedPath, trustOpts)
+	if err != nil {
+		return err
+	}
+	step("one byte changed in %s: %s (%s)", tamperedPath, rep.Verdict, rep.Reason)
+
+	// 7. Revocation: the CA revokes the seal certificate; the CRL says so.
 	if err := ca.Revoke(sealCert.SerialNumber, certs.KeyCompromise); err != nil {
 		return err
 	}
@@ -151,19 +234,37 @@ func runDemo(ctx context.Context, w io.Writer, dir string) error {
 	if err != nil {
 		return err
 	}
-	_, err = certs.VerifyChain(sealCert, nil, pool, certs.VerifyOptions{Time: time.Now(), KeyUsage: certs.UsageSeal, CRLs: []*certs.CRL{crl}})
-	var ce *certs.ChainError
-	if !errors.As(err, &ce) || ce.Reason != certs.Revoked {
-		return fmt.Errorf("demo: expected the revoked certificate to be refused, got %v", err)
+	trustOpts.CRLs = []*certs.CRL{crl}
+	rep, err = verifyFile(ctx, stamped, trustOpts)
+	if err != nil {
+		return err
 	}
-	step("revoked the seal certificate; CRL %s; chain check now says: %s", crlPath, ce.Reason)
+	step("revoked the seal certificate (CRL %s); %s now verifies as %s (%s)", crlPath, stamped, rep.Verdict, rep.Reason)
 	_ = padesKey
 
 	fmt.Fprintf(w, "\ndone: outputs are in %s\n", dir)
+	fmt.Fprintf(w, "  verify the stamped document:  %s verify --trust %s %s\n", os.Args[0], filepath.Join(caDir, "ca.pem"), stamped)
+	fmt.Fprintf(w, "  look at it:                   pdftoppm -png -r 80 %s page\n", stamped)
 	fmt.Fprintf(w, "  check the signature yourself:\n")
 	fmt.Fprintf(w, "    %s hsm pubkey --keystore %s --label seal-1 > %s\n", os.Args[0], keysURI, filepath.Join(dir, "seal-1.pub"))
 	fmt.Fprintf(w, "    openssl dgst -sm3 -verify %s -sigopt distid:1234567812345678 -signature %s %s\n", filepath.Join(dir, "seal-1.pub"), doc+".sig", doc)
 	return nil
+}
+
+//go:embed assets/approval.pdf
+var demoApproval []byte
+
+func verifyFile(ctx context.Context, path string, opts verify.Options) (*verify.Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return verify.PDF(ctx, f, fi.Size(), opts)
 }
 
 // prepareDemoDir empties dir if the demo made it, creates it if missing, and

@@ -465,3 +465,22 @@ func (d *drawer) paint(ink color.NRGBA) *image.NRGBA {
 	}
 	return img
 }
+
+// Emblem draws the ring and the star only, without text, so it needs no
+// font: the picture of last resort when no Chinese font is installed.
+func Emblem(sizePx int, ink color.NRGBA) *image.NRGBA {
+	if sizePx < MinSizePx || sizePx > MaxSizePx {
+		sizePx = DefaultSizePx
+	}
+	if ink == (color.NRGBA{}) {
+		ink = SealRed
+	}
+	d := drawer{size: sizePx}
+	d.z = vector.NewRasterizer(d.size, d.size)
+	d.cx = float64(d.size) / 2
+	d.cy = d.cx
+	d.r = float64(d.size)/2 - max(1, float64(d.size)*0.006)
+	d.ring()
+	d.star()
+	return d.paint(ink)
+}

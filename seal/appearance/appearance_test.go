@@ -540,3 +540,19 @@ func BenchmarkDraw(b *testing.B) {
 		}
 	})
 }
+
+func TestEmblem(t *testing.T) {
+	img := Emblem(200, color.NRGBA{})
+	if c := img.NRGBAAt(100, 100); !isRed(c) || c.A < 200 {
+		t.Fatalf("centre (star) is %v", c)
+	}
+	if c := img.NRGBAAt(0, 0); c.A != 0 {
+		t.Fatalf("corner is %v, want transparent", c)
+	}
+	if c := img.NRGBAAt(100, 2); !isRed(c) {
+		t.Fatalf("ring at the top is %v", c)
+	}
+	if c := img.NRGBAAt(100, 40); c.A != 0 {
+		t.Fatalf("between ring and star is %v, want transparent", c)
+	}
+}
