@@ -6,20 +6,94 @@
 package pdf
 
 import (
+	"bytes"
+	"compress/zlib"
 	"fmt"
 	"image"
+	"sync"
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 )
 
+// compressedImage is an image's colour and alpha planes, Flate-compressed.
+type compressedImage struct {
+	w, h       int
+	rgb, alpha []byte // compressed
+	opaque     bool
+}
+
+// imageCache keeps the compressed planes of recent seal pictures: a
+// department stamps with the same picture all day, and compressing it is
+// most of the work of a stamp.
+// Pictures are keyed by identity: a picture must not be changed in place
+// once stamped with.
+var imageCache struct {
+	sync.Mutex
+	m map[*image.NRGBA]*compressedImage
+}
+
 // AddImage writes img as an RGB image XObject with its alpha channel as a
 // soft mask, and returns the image's reference.
 func AddImage(u *Update, img *image.NRGBA) Ref {
+	ci := compressImage(img)
+	d := types.Dict{
+		"Type":             types.Name("XObject"),
+		"Subtype":          types.Name("Image"),
+		"Width":            types.Integer(ci.w),
+		"Height":           types.Integer(ci.h),
+		"ColorSpace":       types.Name("DeviceRGB"),
+		"BitsPerComponent": types.Integer(8),
+		"Filter":           types.Name("FlateDecode"),
+	}
+	if !ci.opaque {
+		mask := u.AddStream(types.Dict{
+			"Type":             types.Name("XObject"),
+			"Subtype":          types.Name("Image"),
+			"Width":            types.Integer(ci.w),
+			"Height":           types.Integer(ci.h),
+			"ColorSpace":       types.Name("DeviceGray"),
+			"BitsPerComponent": types.Integer(8),
+			"Filter":           types.Name("FlateDecode"),
+		}, ci.alpha)
+		d["SMask"] = mask.IndirectRef()
+	}
+	return u.AddStream(d, ci.rgb)
+}
+
+func compressImage(img *image.NRGBA) *compressedImage {
+	key := img
+	imageCache.Lock()
+	if ci, ok := imageCache.m[key]; ok && ci.w == img.Rect.Dx() && ci.h == img.Rect.Dy() {
+		imageCache.Unlock()
+		return ci
+	}
+	imageCache.Unlock()
+	rgb, alpha, opaque := imagePlanes(img)
+	ci := &compressedImage{w: img.Rect.Dx(), h: img.Rect.Dy(), rgb: deflate(rgb), alpha: deflate(alpha), opaque: opaque}
+	imageCache.Lock()
+	if imageCache.m == nil || len(imageCache.m) >= 16 {
+		imageCache.m = map[*image.NRGBA]*compressedImage{}
+	}
+	imageCache.m[key] = ci
+	imageCache.Unlock()
+	return ci
+}
+
+func deflate(b []byte) []byte {
+	var out bytes.Buffer
+	w, _ := zlib.NewWriterLevel(&out, zlib.DefaultCompression)
+	w.Write(b)
+	w.Close()
+	return out.Bytes()
+}
+
+// imagePlanes splits img into its colour and alpha planes.
+func imagePlanes(img *image.NRGBA) (rgb, alpha []byte, opaque bool) {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
-	rgb := make([]byte, 0, w*h*3)
-	alpha := make([]byte, 0, w*h)
-	opaque := true
+	rgb = make([]byte, 0, w*h*3)
+	alpha = make([]byte, 0, w*h)
+	opaque = true
 	// Fully transparent pixels take the picture's ink colour, so that a
 	// viewer interpolating colour and mask separately draws no dark fringe.
 	var sum [3]int
@@ -36,8 +110,8 @@ func AddImage(u *Update, img *image.NRGBA) Ref {
 	if count > 0 {
 		ink = [3]byte{byte(sum[0] / count), byte(sum[1] / count), byte(sum[2] / count)}
 	}
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		row := img.Pix[(y-b.Min.Y)*img.Stride:]
+	for y := 0; y < h; y++ {
+		row := img.Pix[y*img.Stride:]
 		for x := 0; x < w; x++ {
 			p := row[4*x : 4*x+4]
 			if p[3] == 0 {
@@ -51,26 +125,7 @@ func AddImage(u *Update, img *image.NRGBA) Ref {
 			}
 		}
 	}
-	d := types.Dict{
-		"Type":             types.Name("XObject"),
-		"Subtype":          types.Name("Image"),
-		"Width":            types.Integer(w),
-		"Height":           types.Integer(h),
-		"ColorSpace":       types.Name("DeviceRGB"),
-		"BitsPerComponent": types.Integer(8),
-	}
-	if !opaque {
-		mask := u.AddStream(types.Dict{
-			"Type":             types.Name("XObject"),
-			"Subtype":          types.Name("Image"),
-			"Width":            types.Integer(w),
-			"Height":           types.Integer(h),
-			"ColorSpace":       types.Name("DeviceGray"),
-			"BitsPerComponent": types.Integer(8),
-		}, alpha)
-		d["SMask"] = mask.IndirectRef()
-	}
-	return u.AddStream(d, rgb)
+	return rgb, alpha, opaque
 }
 
 // AddImageForm writes a form XObject of size w×h (points) that draws the

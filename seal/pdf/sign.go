@@ -221,6 +221,11 @@ const byteRangePlaceholder = "[0 0000000000 0000000000 0000000000]"
 // and of the /Contents string within the body.
 func sigDictBody(spec SigSpec) (body []byte, byteRangeAt, contentsAt int) {
 	var b bytes.Buffer
+	size := 512 + 2*spec.ContentsSize
+	for _, v := range spec.Extra {
+		size += 2*len(v) + 64
+	}
+	b.Grow(size)
 	b.WriteString("<<\n/Type /Sig\n/Filter /")
 	b.WriteString(types.EncodeName(spec.Filter))
 	b.WriteString("\n/SubFilter /")
@@ -243,7 +248,12 @@ func sigDictBody(spec SigSpec) (body []byte, byteRangeAt, contentsAt int) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		b.WriteString("\n/" + types.EncodeName(k) + " <" + hex.EncodeToString(spec.Extra[k]) + ">")
+		b.WriteString("\n/" + types.EncodeName(k) + " <")
+		v := spec.Extra[k]
+		at := b.Len()
+		b.Write(make([]byte, 2*len(v)))
+		hex.Encode(b.Bytes()[at:], v)
+		b.WriteString(">")
 	}
 	b.WriteString("\n/ByteRange ")
 	byteRangeAt = b.Len()
@@ -392,7 +402,6 @@ func TextObject(s string) types.Object {
 	return types.StringLiteral(t[1 : len(t)-1])
 }
 
-func escapeText(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `(`, `\(`, `)`, `\)`)
-	return r.Replace(s)
-}
+var textEscaper = strings.NewReplacer(`\`, `\\`, `(`, `\(`, `)`, `\)`)
+
+func escapeText(s string) string { return textEscaper.Replace(s) }

@@ -57,8 +57,8 @@ func (u *Update) SetRaw(ref Ref, body []byte) {
 	u.gens[ref.Num] = ref.Gen
 }
 
-// AddStream writes a new stream object; data is compressed with Flate
-// unless the dictionary already names a filter (e.g. an image's).
+// AddStream writes a new stream object; data of more than 4 KiB is
+// compressed with Flate unless the dictionary already names a filter.
 func (u *Update) AddStream(d types.Dict, data []byte) Ref {
 	ref := u.Reserve()
 	u.SetStream(ref, d, data)
@@ -68,9 +68,9 @@ func (u *Update) AddStream(d types.Dict, data []byte) Ref {
 // SetStream writes a stream object under ref.
 func (u *Update) SetStream(ref Ref, d types.Dict, data []byte) {
 	d = d.Clone().(types.Dict)
-	if _, ok := d["Filter"]; !ok && len(data) > 64 {
+	if _, ok := d["Filter"]; !ok && len(data) > 4096 {
 		var b bytes.Buffer
-		w, _ := zlib.NewWriterLevel(&b, zlib.BestCompression)
+		w, _ := zlib.NewWriterLevel(&b, zlib.DefaultCompression)
 		w.Write(data)
 		w.Close()
 		data = b.Bytes()
@@ -100,6 +100,11 @@ type Serialized struct {
 // (a newline when the original does not end with one).
 func (u *Update) Serialize(base int64, lead []byte) (*Serialized, error) {
 	var b bytes.Buffer
+	size := 1024
+	for _, body := range u.objects {
+		size += len(body) + 64
+	}
+	b.Grow(size)
 	b.Write(lead)
 	nums := make([]int, 0, len(u.objects))
 	for n := range u.objects {
