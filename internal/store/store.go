@@ -99,6 +99,25 @@ type Tx interface {
 	RecordSealUse(ctx context.Context, id string, at time.Time, detail string) error
 	// SealEvents is a seal's history, oldest first.
 	SealEvents(ctx context.Context, id string) ([]SealEvent, error)
+
+	// PutLicense adds a license with its first event; ErrExists if the
+	// identifier is taken.
+	PutLicense(ctx context.Context, l LicenseRecord, first LicenseEvent) error
+	// License returns a license, or ErrNotFound.
+	License(ctx context.Context, id string) (LicenseRecord, error)
+	// LicensesByHolder lists a holder's licenses, oldest first.
+	LicensesByHolder(ctx context.Context, holderCode string) ([]LicenseRecord, error)
+	// CountLicenses is the number of licenses in the library.
+	CountLicenses(ctx context.Context) (int64, error)
+	// SetLicenseStatus changes a license's status from one value to another
+	// and records the signed event; ErrConflict if it is no longer in from.
+	SetLicenseStatus(ctx context.Context, id, from, to, replacedBy string, ev LicenseEvent) error
+	// LicenseEvents is a license's history, oldest first.
+	LicenseEvents(ctx context.Context, id string) ([]LicenseEvent, error)
+	// RecordHolderQuery records who looked up a holder's licenses and why.
+	RecordHolderQuery(ctx context.Context, q HolderQuery) error
+	// HolderQueries lists the holder lookups since a time.
+	HolderQueries(ctx context.Context, since time.Time) ([]HolderQuery, error)
 }
 
 // Store is a handle on the database. It is safe for concurrent use.

@@ -121,6 +121,7 @@ func runSuite(t *testing.T, dialect string, newDSN func(t *testing.T) string) {
 		{"Reopen", testReopen},
 		{"NewerSchema", testNewerSchema},
 		{"Seals", testSeals},
+		{"Licenses", testLicenses},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
