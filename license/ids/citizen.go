@@ -1,0 +1,183 @@
+package ids
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// GB 11643-1999 公民身份号码: 17 digits of 本体码 and a check character.
+//
+//	characters 1-6    地址码 address code (GB/T 2260 administrative division)
+//	characters 7-14   出生日期码 birth date, YYYYMMDD
+//	characters 15-17  顺序码 sequence code, odd for men and even for women
+//	character  18     校验码 check character, ISO 7064 MOD 11-2
+const (
+	citizenLen  = 18
+	citizenCode = "citizen identity number"
+)
+
+// citizenWeights are ISO 7064 MOD 11-2's weights W_i = 2^(18-i) mod 11 for
+// the first 17 characters.
+var citizenWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
+
+// citizenCheckChars is the check character for each value of Σ ai×Wi mod 11.
+const citizenCheckChars = "10X98765432"
+
+// provinces are the GB/T 2260 province-level codes an address code can
+// start with, 71 (Taiwan), 81 (Hong Kong) and 82 (Macao) included.
+var provinces = func() (t [100]bool) {
+	for _, p := range []int{
+		11, 12, 13, 14, 15,
+		21, 22, 23,
+		31, 32, 33, 34, 35, 36, 37,
+		41, 42, 43, 44, 45, 46,
+		50, 51, 52, 53, 54,
+		61, 62, 63, 64, 65,
+		71, 81, 82,
+	} {
+		t[p] = true
+	}
+	return t
+}()
+
+// earliestBirthYear is the first birth year accepted. Numbers for people
+// born before 1900 exist: GB 11643-1999's own example 440524188001010014
+// (附录A) was born in 1880, and 15-digit numbers of centenarians became
+// 18yy numbers when upgraded.
+const earliestBirthYear = 1800
+
+// chinaTime is the zone in which a birth date is "not in the future": a
+// child born just after midnight in Beijing is born today, not tomorrow.
+var chinaTime = time.FixedZone("UTC+8", 8*60*60)
+
+// ValidateCitizenID checks an 18-character citizen identity number: digits,
+// a province-level address code, a birth date that exists and lies between
+// 1800-01-01 and today (Beijing time), and a matching check character. The
+// last character may be X, written in upper case.
+//
+// The old 15-digit numbers, which have no check character, are rejected.
+func ValidateCitizenID(s string) error {
+	if e := validateCitizenID(s, time.Now()); e != nil {
+		return e
+	}
+	return nil
+}
+
+func validateCitizenID(s string, now time.Time) *Error {
+	masked := MaskCitizenID(s)
+	if s == "" {
+		return formatError(citizenCode, "", 0, "is empty")
+	}
+	if n := utf8.RuneCountInString(s); n != citizenLen {
+		if n == 15 && firstNonASCII(s) < 0 && allDigits(s) {
+			return formatError(citizenCode, masked, 0, "has 15 digits: it is an old-style number without a check character; ask for the 18-character number on the current identity card")
+		}
+		return formatError(citizenCode, masked, 0, "has %d characters, a citizen identity number has 18", n)
+	}
+	if i := firstNonASCII(s); i >= 0 {
+		pos, r := charAt(s, i)
+		return formatError(citizenCode, masked, pos, "%s", nonASCIIReason(pos, r))
+	}
+	for i := 0; i < 17; i++ {
+		if c := s[i]; c < '0' || c > '9' {
+			return formatError(citizenCode, masked, i+1, "character %d %q is not a digit; only character 18 may be X", i+1, c)
+		}
+	}
+	switch c := s[17]; {
+	case c == 'x':
+		return formatError(citizenCode, masked, 18, "character 18 'x' must be written as upper-case X")
+	case c != 'X' && (c < '0' || c > '9'):
+		return formatError(citizenCode, masked, 18, "character 18 %q is neither a digit nor X", c)
+	}
+	if p := atoi2(s[0:2]); !provinces[p] {
+		return formatError(citizenCode, masked, 1, "characters 1-2 are %02d, which is not a province-level code of GB/T 2260 (11 to 82)", p)
+	}
+	if e := checkBirthDate(s, masked, now); e != nil {
+		return e
+	}
+	if want := citizenCheck(s[:17]); s[17] != want {
+		return checkError(citizenCode, masked, 18, "character 18: check character is %q, expected %q; %s", s[17], want, typoHint)
+	}
+	return nil
+}
+
+// checkBirthDate checks characters 7-14. Its messages name the field that is
+// wrong without repeating the whole date.
+func checkBirthDate(s, masked string, now time.Time) *Error {
+	year := atoi2(s[6:8])*100 + atoi2(s[8:10])
+	month, day := atoi2(s[10:12]), atoi2(s[12:14])
+	if year < earliestBirthYear {
+		return formatError(citizenCode, masked, 7, "characters 7-10 give birth year %d, before %d", year, earliestBirthYear)
+	}
+	if month < 1 || month > 12 {
+		return formatError(citizenCode, masked, 11, "characters 11-12 give birth month %02d; a month is 01 to 12", month)
+	}
+	// Day 0 of the next month is the last day of this one.
+	last := time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	if day < 1 || day > last {
+		return formatError(citizenCode, masked, 13, "characters 13-14 give birth day %02d; that month has days 01 to %02d", day, last)
+	}
+	ty, tm, td := now.In(chinaTime).Date()
+	if year > ty || year == ty && (time.Month(month) > tm || time.Month(month) == tm && day > td) {
+		return formatError(citizenCode, masked, 7, "characters 7-14 give a birth date in the future")
+	}
+	return nil
+}
+
+// citizenCheck computes the ISO 7064 MOD 11-2 check character of 17 digits.
+func citizenCheck(first17 string) byte {
+	sum := 0
+	for i := 0; i < 17; i++ {
+		sum += int(first17[i]-'0') * citizenWeights[i]
+	}
+	return citizenCheckChars[sum%11]
+}
+
+// MaskCitizenID hides the birth date and address detail of a citizen
+// identity number for display: 110105********002X keeps the first 6 and the
+// last 4 characters of an 18-character number. A 15-character (old-style)
+// number keeps the first 6 and last 3. Anything else, being of no known
+// shape, is masked completely, one asterisk per character. The input is not
+// validated.
+func MaskCitizenID(s string) string {
+	r := []rune(s)
+	switch len(r) {
+	case 18:
+		return string(r[:6]) + "********" + string(r[14:])
+	case 15:
+		return string(r[:6]) + "******" + string(r[12:])
+	default:
+		return strings.Repeat("*", len(r))
+	}
+}
+
+// MaskName hides a personal name for display: 张三 becomes 张*, 张小三
+// becomes 张*三, and longer names keep their first and last characters with
+// one asterisk for each character between (欧阳娜娜 becomes 欧**娜). A name of
+// one character becomes "*". Surrounding white space is dropped first.
+func MaskName(name string) string {
+	r := []rune(strings.TrimSpace(name))
+	switch len(r) {
+	case 0:
+		return ""
+	case 1:
+		return "*"
+	case 2:
+		return string(r[0]) + "*"
+	default:
+		return string(r[0]) + strings.Repeat("*", len(r)-2) + string(r[len(r)-1])
+	}
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// atoi2 reads two ASCII digits.
+func atoi2(s string) int { return int(s[0]-'0')*10 + int(s[1]-'0') }
