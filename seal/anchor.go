@@ -9,14 +9,8 @@ import (
 // findAnchor finds the first page showing text and returns the page index
 // and the text's centre in that page's user space.
 func findAnchor(r *pdf.Reader, pages []pdf.Page, text string) (int, float64, float64, error) {
-	tf, ok := any(r).(interface {
-		FindText(pdf.Page, string) (float64, float64, bool, error)
-	})
-	if !ok {
-		return 0, 0, 0, fmt.Errorf("%w: text extraction is not available", ErrAnchor)
-	}
 	for i, p := range pages {
-		x, y, ok, err := tf.FindText(p, text)
+		x, y, ok, err := r.FindText(p, text)
 		if err != nil {
 			return 0, 0, 0, fmt.Errorf("page %d: reading text: %w", i+1, err)
 		}

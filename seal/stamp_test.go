@@ -316,3 +316,34 @@ func TestStampFileAtomic(t *testing.T) {
 		t.Fatalf("files: %v", entries)
 	}
 }
+
+// The anchor text （盖章） is found on page 1 and the seal centred on it;
+// a text on no page is a clear error.
+func TestStampAtAnchor(t *testing.T) {
+	p := sealtest.NewPKI(t)
+	in := sealtest.Fixture(t, "libreoffice.pdf")
+	o := p.Options(seal.ModeSM2)
+	o.Placement = seal.Placement{Anchor: "（盖章）"}
+	out := sealtest.Stamp(t, in, o)
+	rep := verifyBytes(t, out, verify.Options{Trust: p.Trust()})
+	requireValid(t, rep, 1)
+	if fmt.Sprint(rep.Signatures[0].Pages) != "[1]" {
+		t.Fatalf("pages %v", rep.Signatures[0].Pages)
+	}
+	r, _ := pdf.Open(bytes.NewReader(out), int64(len(out)))
+	fields, _ := r.SignatureFields()
+	w, _ := r.Dict(fields[0].Widgets[0].IndirectRef())
+	rect, _ := r.Array(w["Rect"])
+	x0, _ := r.Number(rect[0])
+	y0, _ := r.Number(rect[1])
+	x1, _ := r.Number(rect[2])
+	y1, _ := r.Number(rect[3])
+	// poppler puts （盖章） at (539.1, 532.4) on page 1.
+	if cx, cy := (x0+x1)/2, (y0+y1)/2; abs(cx-539.1) > 2 || abs(cy-532.4) > 2 {
+		t.Fatalf("seal centred at (%.1f, %.1f)", cx, cy)
+	}
+	o.Placement = seal.Placement{Anchor: "（不存在的文字）"}
+	if _, err := seal.Stamp(context.Background(), bytes.NewReader(in), int64(len(in)), &bytes.Buffer{}, o); !errors.Is(err, seal.ErrAnchor) {
+		t.Fatalf("missing anchor: %v", err)
+	}
+}

@@ -1357,7 +1357,8 @@ func (in *interp) loadFont(d types.Dict) *textFont {
 	} else {
 		in.fontMetrics(f, fd, std)
 	}
-	f.enc = in.simpleEncoding(d, fd, std, subtype)
+	tu := in.toUnicode(d["ToUnicode"])
+	f.enc = in.simpleEncoding(d, fd, std, subtype, tu == nil)
 
 	// Widths (9.6.2.1, 9.6.5); the standard 14 fonts may come without.
 	widths, _ := in.r.Array(d["Widths"])
@@ -1400,7 +1401,7 @@ func (in *interp) loadFont(d types.Dict) *textFont {
 	}
 
 	// ToUnicode comes first; codes it leaves out keep the encoding's text.
-	if tu := in.toUnicode(d["ToUnicode"]); tu != nil {
+	if tu != nil {
 		for c := range f.enc {
 			if s, ok := tu.unicode(uint32(c)); ok {
 				f.enc[c] = s
@@ -1520,8 +1521,11 @@ func (in *interp) fontMetrics(f *textFont, fd types.Dict, std string) {
 
 // simpleEncoding returns the text of each code of a simple font from its
 // encoding (9.6.6): a base encoding (named, or the font's built-in one)
-// with /Differences; codes with nothing are taken as Latin-1.
-func (in *interp) simpleEncoding(d, fd types.Dict, std, subtype string) [256]string {
+// with /Differences; codes with nothing are taken as Latin-1. The built-in
+// encoding of an embedded Type 1 font is read from the font program only
+// when there is no ToUnicode to say more (inflating it costs more than the
+// rest of a page).
+func (in *interp) simpleEncoding(d, fd types.Dict, std, subtype string, program bool) [256]string {
 	var enc [256]string
 	var base *[256]string
 	var diffs types.Array
@@ -1537,7 +1541,7 @@ func (in *interp) simpleEncoding(d, fd types.Dict, std, subtype string) [256]str
 		symbolic := int64(flags)&4 != 0
 		switch {
 		case std == "Symbol" || std == "ZapfDingbats" || subtype == "Type3":
-		case subtype == "Type1" && fd["FontFile"] != nil:
+		case subtype == "Type1" && fd["FontFile"] != nil && program:
 			base = in.type1Encoding(fd["FontFile"])
 		}
 		if base == nil && !symbolic && subtype != "Type3" {

@@ -204,9 +204,11 @@ func TestFindTextMatchesPoppler(t *testing.T) {
 				t.Fatalf("FindText: ok=%v err=%v", ok, err)
 			}
 			wx, wy := centre(want)
-			if d := math.Hypot(x-wx, y-wy); d > 3 {
+			d := math.Hypot(x-wx, y-wy)
+			if d > 3 {
 				t.Errorf("centre (%.2f, %.2f), poppler's (%.2f, %.2f): %.2f pt apart", x, y, wx, wy, d)
 			}
+			t.Logf("centre (%.3f, %.3f), poppler's (%.3f, %.3f): %.3f pt apart", x, y, wx, wy, d)
 			if c.file == "text/rotated.pdf" {
 				// /Rotate turns the view, not user space.
 				ur, upages := openFile(t, fixturePath(t, "libreoffice.pdf"))
@@ -449,6 +451,7 @@ func TestContentOperators(t *testing.T) {
 	if acc.n < 10 {
 		t.Errorf("only %d words compared", acc.n)
 	}
+	t.Logf("%d words: box edges within %.3f pt of poppler's (mean %.4f)", acc.n, acc.worst, acc.sum/float64(acc.n))
 }
 
 // sortedRunes compares text whose order poppler changes: it reorders text
@@ -661,6 +664,9 @@ func TestMalformedContent(t *testing.T) {
 	}
 
 	// Six million operators, few bytes: a form drawn 600 times.
+	if testing.Short() {
+		t.Skip("skipping the operator limit in -short mode")
+	}
 	doc := buildPDF(
 		testObj{dict: "<< /Type /Catalog /Pages 2 0 R >>"},
 		testObj{dict: "<< /Type /Pages /Kids [3 0 R] /Count 1 >>"},
