@@ -8,7 +8,7 @@ GO        ?= go
 BUILD     := build
 DEMO_DIR  ?= demo-out
 # Debian packages the tests use for real (independent verifiers, tokens).
-TEST_DEBS := gcc libssl-dev openssl softhsm2 opensc qpdf poppler-utils fonts-wqy-microhei libnss3-tools
+TEST_DEBS := gcc libssl-dev openssl softhsm2 opensc qpdf poppler-utils fonts-wqy-microhei libnss3-tools zbar-tools chromium fonts-noto-cjk
 PG_CLUSTER = $(shell ls /etc/postgresql 2>/dev/null | head -1)
 
 .PHONY: all build demo test deps postgres bench lint testtoken clean
