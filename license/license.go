@@ -135,6 +135,7 @@ type IssueRequest struct {
 	HolderID string    // optional; must match the face's holder code when given
 	From     time.Time // start of validity; default today
 	Actor    string    // who asked, for the record
+	Reason   string    // for a replacement: why, kept in the old license's history
 	// PDF, when set, turns the signed data into the sealed license PDF.
 	PDF func(ctx context.Context, d *Data, token string) ([]byte, error)
 }
@@ -278,12 +279,16 @@ func (r *Registry) issue(ctx context.Context, iss *Issuer, req IssueRequest, ver
 		if err := tx.PutLicense(ctx, rec, ev); err != nil {
 			return err
 		}
-		oldEv, err := r.eventToken(iss, replaces, "replaced", old.Status, "replaced by "+d.Identifier, req.Actor, now)
+		why := "replaced by " + d.Identifier
+		if req.Reason != "" {
+			why = req.Reason + "; " + why
+		}
+		oldEv, err := r.eventToken(iss, replaces, "replaced", old.Status, why, req.Actor, now)
 		if err != nil {
 			return err
 		}
 		return tx.SetLicenseStatus(ctx, replaces, old.Status, StatusReplaced, d.Identifier,
-			store.LicenseEvent{At: now, Event: "replaced", Reason: "replaced by " + d.Identifier, Actor: req.Actor, Token: oldEv})
+			store.LicenseEvent{At: now, Event: "replaced", Reason: why, Actor: req.Actor, Token: oldEv})
 	})
 	if err != nil {
 		return nil, err
@@ -417,6 +422,9 @@ func (r *Registry) Get(ctx context.Context, id string) (*State, error) {
 	if d.Identifier != rec.ID {
 		return nil, fmt.Errorf("%w: the signed data is for %s, not %s", ErrBadToken, d.Identifier, rec.ID)
 	}
+	if v.Key.IssuerCode != "" && v.Key.IssuerCode != d.IssuerCode {
+		return nil, fmt.Errorf("%w: signed with a key of %s, not of the issuer %s", ErrBadToken, v.Key.IssuerCode, d.IssuerCode)
+	}
 	events, err := r.Store.LicenseEvents(ctx, id)
 	if err != nil {
 		return nil, err
@@ -471,29 +479,32 @@ func maskCode(s string) string {
 	return strings.Repeat("*", len(s))
 }
 
-// StaticKeys is a KeyLookup over a fixed set of issuer certificates or keys.
-func StaticKeys(certs []*smx509.Certificate, keys ...crypto.PublicKey) KeyLookup {
-	m := map[string]*smx509.Certificate{}
-	pubs := map[string]*ecdsa.PublicKey{}
-	for _, c := range certs {
-		if pk, ok := c.PublicKey.(*ecdsa.PublicKey); ok {
-			if kid, err := KeyID(pk); err == nil {
-				m[kid], pubs[kid] = c, pk
-			}
+// StaticKeys is a KeyLookup over a fixed set of issuer keys.
+func StaticKeys(keys ...IssuerKey) KeyLookup {
+	m := map[string]*IssuerKey{}
+	for i := range keys {
+		k := keys[i]
+		if k.Public == nil && k.Cert != nil {
+			k.Public, _ = k.Cert.PublicKey.(*ecdsa.PublicKey)
+		}
+		if k.Public == nil {
+			continue
+		}
+		if kid, err := KeyID(k.Public); err == nil {
+			m[kid] = &k
 		}
 	}
-	for _, k := range keys {
-		if pk, ok := k.(*ecdsa.PublicKey); ok {
-			if kid, err := KeyID(pk); err == nil {
-				pubs[kid] = pk
-			}
-		}
-	}
-	return func(kid string) (*ecdsa.PublicKey, *smx509.Certificate, error) {
-		pk, ok := pubs[kid]
+	return func(kid string) (*IssuerKey, error) {
+		k, ok := m[kid]
 		if !ok {
-			return nil, nil, errors.New("unknown issuer key")
+			return nil, errors.New("unknown issuer key")
 		}
-		return pk, m[kid], nil
+		return k, nil
 	}
+}
+
+// Key is an IssuerKey for an issuer's signer.
+func (iss *Issuer) Key() IssuerKey {
+	pub, _ := iss.Signer.Public().(*ecdsa.PublicKey)
+	return IssuerKey{Public: pub, Cert: iss.Cert, IssuerCode: iss.Code}
 }

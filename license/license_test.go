@@ -49,18 +49,19 @@ func newEnv(t testing.TB) *env {
 	}
 	k1, _ := sm2.GenerateKey(rand.Reader)
 	k2, _ := sm2.GenerateKey(rand.Reader)
-	e := &env{
+	var e *env
+	e = &env{
 		samr:   &license.Issuer{Code: samrDistrict, Name: "某市某区市场监督管理局", Jurisdiction: "110108", Signer: k1},
 		police: &license.Issuer{Code: policeBureau, Name: "某市公安局某区分局", Jurisdiction: "110108", Signer: k2},
 		now:    time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC),
 	}
-	e.reg = &license.Registry{Store: st, Catalog: cat, Keys: license.StaticKeys(nil, k1.Public(), k2.Public()), Now: func() time.Time { return e.now }}
+	e.reg = &license.Registry{Store: st, Catalog: cat, Keys: license.StaticKeys(e.samr.Key(), e.police.Key()), Now: func() time.Time { return e.now }}
 	return e
 }
 
 func businessFace() map[string]string {
 	return map[string]string{
-		"uscc": "91110108MA01ABCD2H", "name": "某某科技有限公司", "kind": "有限责任公司（自然人投资或控股）",
+		"uscc": "91440300708461136T", "name": "某某科技有限公司", "kind": "有限责任公司（自然人投资或控股）",
 		"representative": "张三", "capital": "100万元人民币", "established": "2020-05-01",
 		"address": "北京市海淀区某某路1号", "scope": "技术开发、技术咨询；软件开发。",
 	}
@@ -301,7 +302,7 @@ func TestTokenTwins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := license.VerifyToken(tok, license.StaticKeys(nil, pk.Public())); err != nil {
+	if _, err := license.VerifyToken(tok, license.StaticKeys(license.IssuerKey{Public: &pk.PublicKey})); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(tok, base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"ES256"`))[:10]) {

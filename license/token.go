@@ -1,31 +1,22 @@
-// Signing license data as a compact JWS (RFC 7515) with a private algorithm
-// name for SM2: "SM2SM3" is SM2 over SM3(Z_A || JWS signing input) with the
-// default ID 1234567812345678 (GB/T 32918.2, GM/T 0009); the signature is
-// r || s, 32 bytes each, as RFC 7518 3.4 writes ECDSA signatures. P-256
-// issuers sign with ES256. The key id ("kid") is KeyID of the public key.
+// Signing license data as a compact JWS (see internal/jws: alg "SM2SM3"
+// for SM2 issuers, ES256 for P-256 ones). The key id ("kid") is KeyID of
+// the public key.
 
 package license
 
 import (
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/asn1"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"math/big"
 
-	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/smx509"
-	jose "github.com/go-jose/go-jose/v4"
 
-	"github.com/eseal-project/eseal/hsm"
+	"github.com/eseal-project/eseal/internal/jws"
 )
 
 // AlgSM2SM3 is the JWS "alg" of SM2 signatures.
-const AlgSM2SM3 jose.SignatureAlgorithm = "SM2SM3"
+const AlgSM2SM3 = jws.AlgSM2SM3
 
 // Token media types ("typ").
 const (
@@ -33,156 +24,57 @@ const (
 	TypEvent   = "eseal-license-event+jws"
 )
 
-var tokenAlgs = []jose.SignatureAlgorithm{AlgSM2SM3, jose.ES256}
+// KeyID names a public key (see jws.KeyID).
+func KeyID(pub crypto.PublicKey) (string, error) { return jws.KeyID(pub) }
 
-// KeyID names a public key: base64url of the first 12 bytes of SHA-256 of
-// its DER SubjectPublicKeyInfo.
-func KeyID(pub crypto.PublicKey) (string, error) {
-	der, err := smx509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(der)
-	return base64.RawURLEncoding.EncodeToString(sum[:12]), nil
-}
-
-type opaqueSigner struct {
-	s   crypto.Signer
-	alg jose.SignatureAlgorithm
-	kid string
-}
-
-func (o *opaqueSigner) Public() *jose.JSONWebKey {
-	return &jose.JSONWebKey{KeyID: o.kid, Algorithm: string(o.alg)}
-}
-
-func (o *opaqueSigner) Algs() []jose.SignatureAlgorithm { return []jose.SignatureAlgorithm{o.alg} }
-
-func (o *opaqueSigner) SignPayload(payload []byte, alg jose.SignatureAlgorithm) ([]byte, error) {
-	var der []byte
-	var err error
-	switch alg {
-	case AlgSM2SM3:
-		der, err = o.s.Sign(rand.Reader, payload, sm2.NewSM2SignerOption(true, nil))
-	case jose.ES256:
-		d := sha256.Sum256(payload)
-		der, err = o.s.Sign(rand.Reader, d[:], crypto.SHA256)
-	default:
-		return nil, jose.ErrUnsupportedAlgorithm
-	}
-	if err != nil {
-		return nil, err
-	}
-	return derToRaw(der)
-}
-
-func derToRaw(der []byte) ([]byte, error) {
-	var rs struct{ R, S *big.Int }
-	rest, err := asn1.Unmarshal(der, &rs)
-	if err != nil || len(rest) != 0 || rs.R.Sign() <= 0 || rs.S.Sign() <= 0 || rs.R.BitLen() > 256 || rs.S.BitLen() > 256 {
-		return nil, errors.New("signer returned a malformed signature")
-	}
-	out := make([]byte, 64)
-	rs.R.FillBytes(out[:32])
-	rs.S.FillBytes(out[32:])
-	return out, nil
-}
-
-func rawToDER(raw []byte) ([]byte, error) {
-	if len(raw) != 64 {
-		return nil, fmt.Errorf("signature is %d bytes, want 64 (r || s)", len(raw))
-	}
-	return asn1.Marshal(struct{ R, S *big.Int }{new(big.Int).SetBytes(raw[:32]), new(big.Int).SetBytes(raw[32:])})
-}
-
-func algFor(pub crypto.PublicKey) (jose.SignatureAlgorithm, error) {
-	switch hsm.AlgorithmOf(pub) {
-	case hsm.SM2:
-		return AlgSM2SM3, nil
-	case hsm.P256:
-		return jose.ES256, nil
-	}
-	return "", errors.New("license signing keys must be SM2 or ECDSA P-256")
-}
+func derToRaw(der []byte) ([]byte, error) { return jws.DERToRaw(der) }
+func rawToDER(raw []byte) ([]byte, error) { return jws.RawToDER(raw) }
 
 // SignToken signs payload as a compact JWS of media type typ.
 func SignToken(signer crypto.Signer, typ string, payload []byte) (string, error) {
-	alg, err := algFor(signer.Public())
-	if err != nil {
-		return "", err
-	}
-	kid, err := KeyID(signer.Public())
-	if err != nil {
-		return "", err
-	}
-	opts := (&jose.SignerOptions{}).WithType(jose.ContentType(typ))
-	js, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: &opaqueSigner{s: signer, alg: alg, kid: kid}}, opts)
-	if err != nil {
-		return "", err
-	}
-	obj, err := js.Sign(payload)
-	if err != nil {
-		return "", err
-	}
-	return obj.CompactSerialize()
+	return jws.Sign(signer, typ, payload, nil)
 }
 
-type opaqueVerifier struct{ pub *ecdsa.PublicKey }
-
-func (o opaqueVerifier) VerifyPayload(payload, signature []byte, alg jose.SignatureAlgorithm) error {
-	der, err := rawToDER(signature)
-	if err != nil {
-		return err
-	}
-	switch {
-	case alg == AlgSM2SM3 && hsm.AlgorithmOf(o.pub) == hsm.SM2:
-		if !sm2.VerifyASN1WithSM2(o.pub, nil, payload, der) {
-			return errors.New("SM2 signature does not verify")
-		}
-	case alg == jose.ES256 && hsm.AlgorithmOf(o.pub) == hsm.P256:
-		d := sha256.Sum256(payload)
-		if !ecdsa.VerifyASN1(o.pub, d[:], der) {
-			return errors.New("ECDSA signature does not verify")
-		}
-	default:
-		return fmt.Errorf("algorithm %s does not fit the key", alg)
-	}
-	return nil
+// IssuerKey is an issuer's public key as a verifier knows it.
+type IssuerKey struct {
+	Public *ecdsa.PublicKey
+	Cert   *smx509.Certificate // may be nil
+	// IssuerCode is the USCC of the only issuer the key may sign for; ""
+	// if the key is not bound to one.
+	IssuerCode string
 }
 
-// KeyLookup finds an issuer's public key (and certificate, if known) by key
-// id.
-type KeyLookup func(kid string) (*ecdsa.PublicKey, *smx509.Certificate, error)
+// KeyLookup finds an issuer's key by key id.
+type KeyLookup func(kid string) (*IssuerKey, error)
 
 // Verified is a token whose signature checked out.
 type Verified struct {
 	Payload []byte
 	KeyID   string
 	Type    string
+	Key     *IssuerKey
 	Cert    *smx509.Certificate
 }
 
 // VerifyToken checks a compact JWS against the key its kid names.
 func VerifyToken(token string, keys KeyLookup) (*Verified, error) {
-	obj, err := jose.ParseSignedCompact(token, tokenAlgs)
-	if err != nil {
-		return nil, fmt.Errorf("%w: not a compact JWS with alg SM2SM3 or ES256: %v", ErrBadToken, err)
-	}
-	if len(obj.Signatures) != 1 {
-		return nil, fmt.Errorf("%w: want one signature", ErrBadToken)
-	}
-	h := obj.Signatures[0].Protected
-	if h.KeyID == "" {
-		return nil, fmt.Errorf("%w: no key id (kid)", ErrBadToken)
-	}
-	pub, cert, err := keys(h.KeyID)
-	if err != nil {
-		return nil, fmt.Errorf("%w: signing key %s: %w", ErrBadToken, h.KeyID, err)
-	}
-	payload, err := obj.Verify(opaqueVerifier{pub: pub})
+	obj, h, err := jws.Parse(token)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadToken, err)
 	}
-	typ, _ := h.ExtraHeaders[jose.HeaderType].(string)
-	return &Verified{Payload: payload, KeyID: h.KeyID, Type: typ, Cert: cert}, nil
+	if h.KeyID == "" {
+		return nil, fmt.Errorf("%w: no key id (kid)", ErrBadToken)
+	}
+	key, err := keys(h.KeyID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: signing key %s: %w", ErrBadToken, h.KeyID, err)
+	}
+	if key == nil || key.Public == nil {
+		return nil, fmt.Errorf("%w: signing key %s: %w", ErrBadToken, h.KeyID, errors.New("no public key"))
+	}
+	payload, err := jws.Verify(obj, key.Public)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadToken, err)
+	}
+	return &Verified{Payload: payload, KeyID: h.KeyID, Type: h.Type, Key: key, Cert: key.Cert}, nil
 }

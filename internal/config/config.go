@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Issuer is an issuing department configured on this node.
@@ -31,6 +32,22 @@ type Region struct {
 	Name string `json:"name"`
 }
 
+// TLS serves the API over TLS; with ClientCAs, clients may authenticate
+// with certificates (mTLS).
+type TLS struct {
+	Cert      string `json:"cert"`      // server certificate chain (PEM)
+	KeyLabel  string `json:"keyLabel"`  // its key, in the keystore (ECDSA P-256)
+	ClientCAs string `json:"clientCAs"` // CAs of client certificates (PEM); optional
+}
+
+// Federation is how the node takes part in cross-region recognition.
+type Federation struct {
+	TrustList      string   `json:"trustList"`      // URL or file of the signed trust list
+	FederationKeys []string `json:"federationKeys"` // PEM public keys or certificates that sign it
+	Refresh        string   `json:"refresh"`        // e.g. "10m"
+	Cache          string   `json:"cache"`          // file keeping the last good list; default DATADIR/trustlist.cache
+}
+
 // Config is a node's configuration.
 type Config struct {
 	// DataDir holds the database, keys and outputs by default.
@@ -45,6 +62,17 @@ type Config struct {
 	Trust     []string `json:"trust"`   // trusted CA certificates (PEM)
 	CRLs      []string `json:"crls"`
 	Issuers   []Issuer `json:"issuers"`
+
+	// The node's own key signs receipts, status answers and audit
+	// checkpoints.
+	NodeName     string      `json:"nodeName"`
+	NodeKeyLabel string      `json:"nodeKeyLabel"`
+	NodeCert     string      `json:"nodeCert"`
+	TLS          *TLS        `json:"tls,omitempty"`
+	Federation   *Federation `json:"federation,omitempty"`
+	MaxUploadMB  int         `json:"maxUploadMB"` // default 64
+	StatusTTL    string      `json:"statusTTL"`   // next-update of status answers; default "5m"
+	LogFormat    string      `json:"logFormat"`   // "text" (default) or "json"
 
 	path string
 }
@@ -109,6 +137,20 @@ func Load(path string) (*Config, error) {
 			rel(&c.Issuers[i].Seal)
 			rel(&c.Issuers[i].SealCert)
 		}
+		rel(&c.NodeCert)
+		if c.TLS != nil {
+			rel(&c.TLS.Cert)
+			rel(&c.TLS.ClientCAs)
+		}
+		if f := c.Federation; f != nil {
+			if !strings.HasPrefix(f.TrustList, "http://") && !strings.HasPrefix(f.TrustList, "https://") {
+				rel(&f.TrustList)
+			}
+			for i := range f.FederationKeys {
+				rel(&f.FederationKeys[i])
+			}
+			rel(&f.Cache)
+		}
 		c.Store = relURI(c.Store, base, "sqlite:")
 		c.Keystore = relURI(c.Keystore, base, "file:")
 	}
@@ -153,6 +195,26 @@ func (c *Config) fill() {
 	if c.Service == "" {
 		c.Service = "一网通办电子证照核验服务"
 	}
+	if c.NodeKeyLabel == "" {
+		c.NodeKeyLabel = "node"
+	}
+	if c.NodeName == "" {
+		c.NodeName = "eseal-" + c.Region.Code
+	}
+	if c.MaxUploadMB == 0 {
+		c.MaxUploadMB = 64
+	}
+	if c.StatusTTL == "" {
+		c.StatusTTL = "5m"
+	}
+	if f := c.Federation; f != nil {
+		if f.Refresh == "" {
+			f.Refresh = "10m"
+		}
+		if f.Cache == "" {
+			f.Cache = filepath.Join(c.DataDir, "trustlist.cache")
+		}
+	}
 }
 
 func (c *Config) check() error {
@@ -165,6 +227,20 @@ func (c *Config) check() error {
 			return fmt.Errorf("config %s: issuer %s listed twice", c.path, is.Code)
 		}
 		seen[is.Code] = true
+	}
+	if _, err := time.ParseDuration(c.StatusTTL); err != nil {
+		return fmt.Errorf("config %s: statusTTL: %v", c.path, err)
+	}
+	if f := c.Federation; f != nil {
+		if _, err := time.ParseDuration(f.Refresh); err != nil {
+			return fmt.Errorf("config %s: federation.refresh: %v", c.path, err)
+		}
+		if f.TrustList == "" || len(f.FederationKeys) == 0 {
+			return fmt.Errorf("config %s: federation needs trustList and federationKeys", c.path)
+		}
+	}
+	if c.LogFormat != "" && c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("config %s: logFormat must be text or json", c.path)
 	}
 	if !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
 		return fmt.Errorf("config %s: publicURL %q must start with http:// or https://", c.path, c.PublicURL)

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -59,6 +60,9 @@ type CertRecord struct {
 // Tx holds the operations of the store. Inside Store.WithTx they run in one
 // transaction; on a Store, each runs on its own.
 type Tx interface {
+	AuditOps  // the audit log (audit.go)
+	ClientOps // API clients and their credentials (clients.go)
+
 	// NextSerial returns 1, 2, 3, ... for each name. The numbers are unique
 	// across goroutines, processes and replicas sharing the database; inside
 	// a transaction that rolls back, the number is given back.
@@ -136,6 +140,13 @@ type Store interface {
 
 	// SchemaVersion is the highest migration version applied to the database.
 	SchemaVersion(ctx context.Context) (int64, error)
+
+	// Backup writes every table to w as JSON lines, from one consistent
+	// snapshot (backup.go).
+	Backup(ctx context.Context, w io.Writer) (BackupStats, error)
+	// Restore loads a backup into an empty store of the same schema
+	// version, in one transaction.
+	Restore(ctx context.Context, r io.Reader) (BackupStats, error)
 
 	// Dialect is DialectSQLite or DialectPostgres.
 	Dialect() string

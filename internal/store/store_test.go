@@ -122,6 +122,7 @@ func runSuite(t *testing.T, dialect string, newDSN func(t *testing.T) string) {
 		{"NewerSchema", testNewerSchema},
 		{"Seals", testSeals},
 		{"Licenses", testLicenses},
+		{"Backup", testBackup},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -225,3 +225,19 @@ func PostgresDSN(t testing.TB) string {
 	}
 	return dsn
 }
+
+// RunStdout runs a command and returns its standard output only, failing
+// the test with its standard error if it fails.
+func RunStdout(t testing.TB, name string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
+	}
+	return string(out)
+}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // FuzzOpen feeds the reader damaged and hostile files: it must return an
@@ -18,6 +19,16 @@ func FuzzOpen(f *testing.F) {
 	}
 	f.Add(minimalPDF(2))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				os.WriteFile(filepath.Join(os.TempDir(), "fuzzopen-hang.pdf"), b, 0o644)
+				panic("FuzzOpen: one input took more than 20 s")
+			}
+		}()
 		r, err := Open(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
 			return

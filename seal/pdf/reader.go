@@ -124,6 +124,21 @@ func Open(ra io.ReaderAt, size int64) (*Reader, error) {
 	if r.trailer.IndirectRefEntry("Root") == nil {
 		return nil, broken("trailer has no /Root")
 	}
+	// Every plain object takes at least "1 0 obj\nendobj" in the file; a
+	// table that claims more is hostile, and would make every walk over
+	// the objects endless.
+	plain, packed := 0, 0
+	for _, e := range r.entries {
+		switch e.kind {
+		case entryInUse:
+			plain++
+		case entryCompressed:
+			packed++
+		}
+	}
+	if int64(plain) > size/12+16 || packed > 4<<20 {
+		return nil, broken("the cross-reference sections list %d objects, more than a %d-byte file can hold", plain+packed, size)
+	}
 	if _, ok := r.trailer.Find("Encrypt"); ok {
 		return nil, fmt.Errorf("%w: the document is encrypted; remove the encryption (e.g. qpdf --decrypt) before stamping or verifying", ErrEncrypted)
 	}

@@ -1,0 +1,414 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/eseal-project/eseal/license"
+	"github.com/eseal-project/eseal/license/ids"
+	"github.com/eseal-project/eseal/verify"
+)
+
+func newLicenseCmd() *cobra.Command {
+	var cfgPath string
+	c := &cobra.Command{
+		Use:   "license",
+		Short: "Issue electronic licenses, change their status, look them up and verify them",
+		Long: `license works on this node's license library (电子证照库), configured in
+eseal.json (eseal setup makes one): issuing departments, their keys and
+seals, the store, and the public URL printed in QR codes.`,
+	}
+	configFlag(c, &cfgPath)
+	c.AddCommand(newLicenseTypesCmd(&cfgPath), newLicenseIssueCmd(&cfgPath), newLicenseShowCmd(&cfgPath), newLicenseVerifyCmd(&cfgPath),
+		newLicenseHolderCmd(&cfgPath), newLicenseReplaceCmd(&cfgPath))
+	for _, ev := range []struct{ use, event, short string }{
+		{"suspend", "suspended", "Suspend a license (暂扣)"},
+		{"reinstate", "reinstated", "Lift a suspension"},
+		{"revoke", "revoked", "Revoke a license (吊销/撤销)"},
+		{"cancel", "cancelled", "Cancel a license (注销)"},
+	} {
+		c.AddCommand(newLicenseChangeCmd(&cfgPath, ev.use, ev.event, ev.short))
+	}
+	return c
+}
+
+func newLicenseTypesCmd(cfgPath *string) *cobra.Command {
+	return &cobra.Command{
+		Use:     "types",
+		Short:   "List the license types of the catalog (证照目录)",
+		Example: `  eseal license types`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			n, err := openNode(cmd.Context(), *cfgPath)
+			if err != nil {
+				return err
+			}
+			defer n.close()
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "CODE\tNAME\tHOLDER\tVALIDITY\tFIELDS")
+			for _, t := range n.cat.Types() {
+				var keys []string
+				for _, f := range t.Fields {
+					k := f.Key
+					if f.Required {
+						k += "*"
+					}
+					keys = append(keys, k)
+				}
+				v := t.Validity
+				validity := "长期"
+				if !v.LongTerm {
+					validity = fmt.Sprintf("%dy%dm%dd", v.Years, v.Months, v.Days)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.Code, t.Name, t.HolderCodeType, validity, strings.Join(keys, ","))
+			}
+			return w.Flush()
+		},
+	}
+}
+
+func readFace(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var face map[string]string
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	if err := dec.Decode(&face); err != nil {
+		return nil, fmt.Errorf("%s: face data must be a JSON object of strings: %v", path, err)
+	}
+	return face, nil
+}
+
+func newLicenseIssueCmd(cfgPath *string) *cobra.Command {
+	var typ, data, holder, out, issuerCode, tokenOut string
+	c := &cobra.Command{
+		Use:   "issue --type CODE --data face.json [--holder-id ID] --out license.pdf",
+		Short: "Issue a license: validate, sign, render with seal and QR code, store",
+		Long: `issue checks the face data against the license type, assigns the GB/T
+36904 identifier and the printed number, signs the license data with the
+issuing department's SM2 key, draws the license PDF with a QR code, stamps
+it with the department's seal and stores all of it in one transaction.
+The identifier is printed on stdout.`,
+		Example: `  cat > face.json <<'END'
+  {"name":"李小明","sex":"男","idNumber":"11010519491231002X","address":"某市某区某某路1号","since":"2026-01-02"}
+  END
+  eseal license issue --type 11110000MB12345624001 --data face.json --out permit.pdf`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if typ == "" || data == "" {
+				return usageErrorf("--type and --data are required")
+			}
+			ctx := cmd.Context()
+			face, err := readFace(data)
+			if err != nil {
+				return err
+			}
+			n, err := openNode(ctx, *cfgPath)
+			if err != nil {
+				return err
+			}
+			defer n.close()
+			t, err := n.cat.Type(typ)
+			if err != nil {
+				return err
+			}
+			is, err := n.cfg.Issuer(issuerCode)
+			if issuerCode == "" {
+				is, err = n.cfg.IssuerForType(t.Issuers)
+			}
+			if err != nil {
+				return err
+			}
+			iss, maker, err := n.issuer(ctx, is)
+			if err != nil {
+				return err
+			}
+			req := license.IssueRequest{Type: typ, Face: face, HolderID: holder, Actor: "cli"}
+			if out != "" {
+				if maker == nil {
+					return fmt.Errorf("issuer %s has no seal configured, so no PDF can be made (leave out --out)", is.Code)
+				}
+				req.PDF = maker.Make
+			}
+			res, err := n.reg.Issue(ctx, iss, req)
+			if err != nil {
+				return err
+			}
+			if out != "" {
+				if err := writeFileAtomic(out, res.PDF, 0o644); err != nil {
+					return fmt.Errorf("license %s was issued, but writing %s failed: %w", res.Data.Identifier, out, err)
+				}
+			}
+			if tokenOut != "" {
+				if err := writeFileAtomic(tokenOut, []byte(res.Token+"\n"), 0o644); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), res.Data.Identifier)
+			fmt.Fprintf(cmd.ErrOrStderr(), "issued %s %s to %s, number %s, valid %s to %s; page %s/v/%s\n", res.Data.Name, res.Data.Identifier,
+				ids.MaskName(res.Data.Holder), res.Data.Number, res.Data.ValidFrom, res.Data.ValidTo, strings.TrimRight(n.cfg.PublicURL, "/"), res.Data.Identifier)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&typ, "type", "", "license type code (eseal license types)")
+	c.Flags().StringVar(&data, "data", "", "face data (照面信息), a JSON object")
+	c.Flags().StringVar(&holder, "holder-id", "", "holder's code (ID number or USCC); must match the face data")
+	c.Flags().StringVar(&out, "out", "", "write the sealed license PDF here")
+	c.Flags().StringVar(&tokenOut, "token-out", "", "write the signed license data (compact JWS) here")
+	c.Flags().StringVar(&issuerCode, "issuer", "", "issuing department's USCC (default: the configured one allowed for the type)")
+	return c
+}
+
+func newLicenseShowCmd(cfgPath *string) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:     "show ID",
+		Short:   "Show a license: metadata, face, status and history",
+		Example: `  eseal license show 1.2.156.3005.2.11110000MB12345624001.11110108MB0000019H.1.001.K`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := openNode(cmd.Context(), *cfgPath)
+			if err != nil {
+				return err
+			}
+			defer n.close()
+			st, err := n.reg.Get(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if asJSON {
+				e := json.NewEncoder(w)
+				e.SetIndent("", "  ")
+				e.SetEscapeHTML(false)
+				return e.Encode(map[string]any{"license": st.Data, "status": st.Status, "events": st.Events})
+			}
+			d := st.Data
+			fmt.Fprintf(w, "%s %s\n  identifier: %s\n  number:     %s\n  issuer:     %s (%s)\n  holder:     %s (%s %s)\n  valid:      %s to %s\n  status:     %s (%s)\n",
+				d.Name, d.Number, d.Identifier, d.Number, d.Issuer, d.IssuerCode, d.Holder, d.HolderCodeType, d.HolderCode, d.ValidFrom, d.ValidTo, license.StatusName(st.Status), st.Status)
+			if st.Record.ReplacedBy != "" {
+				fmt.Fprintf(w, "  replaced by: %s\n", st.Record.ReplacedBy)
+			}
+			if d.Replaces != "" {
+				fmt.Fprintf(w, "  replaces:   %s\n", d.Replaces)
+			}
+			t, _ := n.cat.Type(d.TypeCode)
+			if t != nil {
+				for _, f := range t.Fields {
+					if v, ok := d.Face[f.Key]; ok {
+						fmt.Fprintf(w, "  %s: %s\n", f.Label, v)
+					}
+				}
+			}
+			fmt.Fprintln(w, "  history:")
+			for _, e := range st.Events {
+				fmt.Fprintf(w, "    %d %s %s %s %s\n", e.Seq, e.At.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04:05"), e.Event, e.Reason, e.Actor)
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func newLicenseChangeCmd(cfgPath *string, use, event, short string) *cobra.Command {
+	var reason string
+	c := &cobra.Command{
+		Use:     use + " ID --reason TEXT",
+		Short:   short,
+		Example: fmt.Sprintf("  eseal license %s 1.2.156.3005.2....K --reason '...'", use),
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if reason == "" {
+				return usageErrorf("--reason is required: every change is kept with its reason")
+			}
+			ctx := cmd.Context()
+			n, err := openNode(ctx, *cfgPath)
+			if err != nil {
+				return err
+			}
+			defer n.close()
+			rec, err := n.st.License(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			is, err := n.cfg.Issuer(rec.IssuerCode)
+			if err != nil {
+				return err
+			}
+			iss, _, err := n.issuer(ctx, is)
+			if err != nil {
+				return err
+			}
+			if err := n.reg.Change(ctx, iss, args[0], event, reason, "cli"); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", args[0], event)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&reason, "reason", "", "why (kept, signed, in the license's history)")
+	return c
+}
+
+func newLicenseReplaceCmd(cfgPath *string) *cobra.Command {
+	var data, out, reason string
+	c := &cobra.Command{
+		Use:     "replace ID [--data face.json] --out new.pdf",
+		Short:   "Replace a license (换发): a new version linked to the old identifier",
+		Example: `  eseal license replace 1.2.156.3005.2....K --data new-face.json --out permit-v2.pdf`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			n, err := openNode(ctx, *cfgPath)
+			if err != nil {
+				return err
+			}
+			defer n.close()
+			rec, err := n.st.License(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			is, err := n.cfg.Issuer(rec.IssuerCode)
+			if err != nil {
+				return err
+			}
+			iss, maker, err := n.issuer(ctx, is)
+			if err != nil {
+				return err
+			}
+			req := license.IssueRequest{Actor: "cli", Reason: reason}
+			if data != "" {
+				if req.Face, err = readFace(data); err != nil {
+					return err
+				}
+			}
+			if out != "" && maker != nil {
+				req.PDF = maker.Make
+			}
+			res, err := n.reg.Replace(ctx, iss, args[0], req)
+			if err != nil {
+				return err
+			}
+			if out != "" {
+				if err := writeFileAtomic(out, res.PDF, 0o644); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), res.Data.Identifier)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&data, "data", "", "new face data (default: the old license's)")
+	c.Flags().StringVar(&out, "out", "", "write the new license PDF here")
+	c.Flags().StringVar(&reason, "reason", "", "why (kept in the old license's history)")
+	return c
+}
+
+func newLicenseHolderCmd(cfgPath *string) *cobra.Command {
+	var reason, client string
+	c := &cobra.Command{
+		Use:     "holder CODE --reason TEXT",
+		Short:   "List a holder's licenses (一号查询); the query and its reason are recorded",
+		Example: `  eseal license holder 11010519491231002X --reason '办理公积金提取' --client 公积金中心窗口3`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := openNode(cmd.Context(), *cfgPath)
+			if err != nil {
+				return err
+			}
+			defer n.close()
+			recs, err := n.reg.ByHolder(cmd.Context(), args[0], client, reason)
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "IDENTIFIER\tTYPE\tNUMBER\tSTATUS\tISSUER")
+			for _, r := range recs {
+				name := r.TypeCode
+				if t, err := n.cat.Type(r.TypeCode); err == nil {
+					name = t.Name
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.ID, name, r.Number, license.StatusName(n.reg.CurrentStatus(r.Status, r.ValidTo)), r.IssuerName)
+			}
+			return w.Flush()
+		},
+	}
+	c.Flags().StringVar(&reason, "reason", "", "申请事由: why the holder's licenses are needed (required, recorded)")
+	c.Flags().StringVar(&client, "client", "cli", "who asks (recorded)")
+	return c
+}
+
+func newLicenseVerifyCmd(cfgPath *string) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "verify license.pdf|TOKEN|ID [--json]",
+		Short: "Verify a license given as its PDF, its signed data (token) or its identifier",
+		Long: `verify checks the issuer's SM2 signature on the license data, the license's
+status in the library (revoked, suspended, cancelled, replaced, expired),
+and for a PDF also the issuer's seal on it.
+Exit codes: 0 valid, 1 not valid (INVALID or INDETERMINATE), 2 unusable input.`,
+		Example: `  eseal license verify permit.pdf
+  eseal license verify 1.2.156.3005.2.11110000MB12345624001.11110108MB0000019H.1.001.K
+  eseal license verify "$(cat permit.jws)" --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			n, err := openNode(ctx, *cfgPath)
+			if err != nil {
+				return err
+			}
+			defer n.close()
+			in := strings.TrimSpace(args[0])
+			opts := n.licenseOptions()
+			var rep *verify.LicenseReport
+			switch {
+			case verify.IsLicenseID(in):
+				rep, err = verify.LicenseByID(ctx, in, opts)
+			case verify.IsToken(in):
+				rep, err = verify.LicenseToken(ctx, in, opts)
+			default:
+				b, rerr := os.ReadFile(in)
+				if rerr != nil {
+					if errors.Is(rerr, os.ErrNotExist) {
+						return fmt.Errorf("%q is neither a license identifier, a token nor a file", in)
+					}
+					return rerr
+				}
+				if tok := strings.TrimSpace(string(b)); verify.IsToken(tok) {
+					rep, err = verify.LicenseToken(ctx, tok, opts)
+				} else {
+					rep, err = verify.LicensePDF(ctx, b, opts)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				e := json.NewEncoder(cmd.OutOrStdout())
+				e.SetIndent("", "  ")
+				e.SetEscapeHTML(false)
+				err = e.Encode(rep)
+			} else {
+				err = rep.WriteText(cmd.OutOrStdout())
+			}
+			if err != nil {
+				return err
+			}
+			if rep.Verdict != verify.Valid {
+				return &verdictError{}
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return c
+}

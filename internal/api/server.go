@@ -1,0 +1,256 @@
+// Package api is the HTTP service: departments stamp PDFs, issuers issue
+// and manage licenses, case systems of any region verify licenses and
+// stamped documents and get signed receipts, citizens check a license on
+// its page. Every endpoint is authenticated except the citizen page, the
+// status answers, the trust list and health.
+package api
+
+import (
+	"context"
+	"crypto"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/emmansun/gmsm/smx509"
+
+	"github.com/eseal-project/eseal/internal/page"
+	"github.com/eseal-project/eseal/internal/store"
+	"github.com/eseal-project/eseal/license"
+	"github.com/eseal-project/eseal/seal"
+	"github.com/eseal-project/eseal/verify"
+)
+
+// Node is this deployment's identity: its key signs receipts, status
+// answers and audit checkpoints.
+type Node struct {
+	Name   string // e.g. the region's node name
+	Region string // 区划码
+	Signer crypto.Signer
+	Chain  []*smx509.Certificate // the node's certificate first
+}
+
+// Issuer is a configured issuing department.
+type Issuer struct {
+	Issuer *license.Issuer
+	PDF    *license.PDFMaker // nil: licenses without PDF
+}
+
+// Guard authenticates clients and checks their scopes.
+type Guard interface {
+	// Require lets a request through when its client has every scope
+	// scopes(r) returns; it answers 401, 403 or 429 otherwise.
+	Require(scopes func(r *http.Request) []string, next http.Handler) http.Handler
+	// ClientID is the authenticated client of a request's context.
+	ClientID(ctx context.Context) string
+	// Can reports whether the request's client has a scope.
+	Can(ctx context.Context, scope string) bool
+}
+
+// Auditor appends to the audit log.
+type Auditor interface {
+	Record(ctx context.Context, kind, actor, subject, detail string) (*verify.AuditRef, error)
+}
+
+// StatusSigner signs a status answer for a license.
+type StatusSigner func(a StatusAnswer) (string, error)
+
+// StatusAnswer is what GET /v1/licenses/{id}/status signs.
+type StatusAnswer struct {
+	Identifier string
+	Status     string
+	ReplacedBy string
+	ProducedAt time.Time
+	NextUpdate time.Time
+	Region     string
+}
+
+// Server holds the service's parts; Handler serves them.
+type Server struct {
+	Node      Node
+	Store     store.Store
+	Registry  *license.Registry
+	Issuers   map[string]*Issuer // by USCC
+	OpenSeal  func(ctx context.Context, sealID string) (seal.Options, error)
+	Verify    verify.Options
+	License   func() verify.LicenseOptions
+	Guard     Guard
+	Audit     Auditor
+	SignStatus StatusSigner
+	TrustList func() (string, error)
+	Log       *slog.Logger
+	Metrics   *Metrics
+	MaxUpload int64 // bytes; default 64 MiB
+	// StatusTTL is how long a status answer may be relied on (next-update).
+	StatusTTL time.Duration
+	Service   string // shown on the citizen page
+	Ready     func(ctx context.Context) error
+	Now       func() time.Time
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Server) maxUpload() int64 {
+	if s.MaxUpload > 0 {
+		return s.MaxUpload
+	}
+	return 64 << 20
+}
+
+// Handler is the whole service.
+func (s *Server) Handler() http.Handler {
+	if s.Log == nil {
+		s.Log = slog.Default()
+	}
+	if s.Metrics == nil {
+		s.Metrics = NewMetrics()
+	}
+	if s.StatusTTL == 0 {
+		s.StatusTTL = 5 * time.Minute
+	}
+	mux := http.NewServeMux()
+	scope := func(names ...string) func(*http.Request) []string {
+		return func(*http.Request) []string { return names }
+	}
+	// Public.
+	mux.Handle("GET /v/{id}", page.Handler(s.pageLookup, s.Service))
+	mux.HandleFunc("GET /v1/licenses/{id}/status", s.handleStatus)
+	mux.HandleFunc("GET /v1/trustlist", s.handleTrustList)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	mux.HandleFunc("GET /readyz", s.handleReady)
+	mux.Handle("GET /metrics", s.Metrics.Handler())
+	mux.HandleFunc("GET /openapi.json", serveOpenAPI)
+	// Departments.
+	mux.Handle("POST /v1/seal", s.Guard.Require(func(r *http.Request) []string { return []string{"seal:" + r.URL.Query().Get("seal")} }, http.HandlerFunc(s.handleSeal)))
+	// Issuers: scopes depend on the license, checked in the handlers.
+	mux.Handle("POST /v1/licenses", s.Guard.Require(scope(), http.HandlerFunc(s.handleIssue)))
+	mux.Handle("POST /v1/licenses/{id}/{action}", s.Guard.Require(scope(), http.HandlerFunc(s.handleChange)))
+	// Case systems.
+	mux.Handle("POST /v1/verify/pdf", s.Guard.Require(scope("verify"), http.HandlerFunc(s.handleVerifyPDF)))
+	mux.Handle("POST /v1/verify/license", s.Guard.Require(scope("verify"), http.HandlerFunc(s.handleVerifyLicense)))
+	mux.Handle("GET /v1/licenses", s.Guard.Require(scope("lookup"), http.HandlerFunc(s.handleHolder)))
+	return s.Metrics.Wrap(s.recoverer(mux))
+}
+
+// apiError is the JSON error body of every failure.
+type apiError struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+func fail(w http.ResponseWriter, status int, code, format string, a ...any) {
+	writeJSON(w, status, apiError{Error: code, Message: fmt.Sprintf(format, a...)})
+}
+
+// recoverer turns a panic into a 500 without taking the process down.
+func (s *Server) recoverer(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.Log.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(v))
+				fail(w, 500, "internal", "internal error")
+			}
+		}()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// decodeJSON reads a JSON request body strictly, with a size limit.
+func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		fail(w, http.StatusUnsupportedMediaType, "unsupported-media-type", "send application/json, not %s", ct)
+		return false
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			fail(w, http.StatusRequestEntityTooLarge, "too-large", "the request body is larger than %d bytes", limit)
+		case errors.Is(err, io.EOF):
+			fail(w, http.StatusBadRequest, "bad-request", "the request body is empty: send a JSON object")
+		default:
+			fail(w, http.StatusBadRequest, "bad-json", "the request body is not valid JSON for this call: %v", err)
+		}
+		return false
+	}
+	if dec.More() {
+		fail(w, http.StatusBadRequest, "bad-json", "the request body has data after the JSON object")
+		return false
+	}
+	return true
+}
+
+// readBody reads an uploaded document with the size limit.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	limit := s.maxUpload()
+	if r.ContentLength > limit {
+		fail(w, http.StatusRequestEntityTooLarge, "too-large", "the upload is %d bytes; the limit is %d", r.ContentLength, limit)
+		return nil, false
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			fail(w, http.StatusRequestEntityTooLarge, "too-large", "the upload is larger than the limit of %d bytes", limit)
+		} else {
+			fail(w, http.StatusBadRequest, "bad-upload", "reading the upload: %v", err)
+		}
+		return nil, false
+	}
+	if len(b) == 0 {
+		fail(w, http.StatusBadRequest, "bad-upload", "the upload is empty: send the PDF as the request body")
+		return nil, false
+	}
+	return b, true
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	if s.Ready != nil {
+		if err := s.Ready(ctx); err != nil {
+			fail(w, http.StatusServiceUnavailable, "not-ready", "%v", err)
+			return
+		}
+	}
+	writeJSON(w, 200, map[string]string{"status": "ready"})
+}
+
+func (s *Server) handleTrustList(w http.ResponseWriter, r *http.Request) {
+	if s.TrustList == nil {
+		fail(w, http.StatusNotFound, "no-trust-list", "this node has no federation trust list")
+		return
+	}
+	tok, err := s.TrustList()
+	if err != nil {
+		fail(w, http.StatusServiceUnavailable, "no-trust-list", "%v", err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/jose")
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	io.WriteString(w, tok)
+}

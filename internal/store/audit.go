@@ -1,0 +1,4 @@
+package store
+
+// AuditOps are the audit log's operations; see internal/audit.
+type AuditOps interface{}
