@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/emmansun/gmsm/sm2"
@@ -20,7 +21,10 @@ import (
 
 	"github.com/eseal-project/eseal/certs"
 	"github.com/eseal-project/eseal/hsm"
+	"github.com/eseal-project/eseal/internal/deploy"
 	"github.com/eseal-project/eseal/internal/store"
+	"github.com/eseal-project/eseal/license"
+	"github.com/eseal-project/eseal/license/ids"
 	"github.com/eseal-project/eseal/seal"
 	"github.com/eseal-project/eseal/seal/appearance"
 	"github.com/eseal-project/eseal/verify"
@@ -242,12 +246,77 @@ func runDemo(ctx context.Context, w io.Writer, dir string) error {
 	step("revoked the seal certificate (CRL %s); %s now verifies as %s (%s)", crlPath, stamped, rep.Verdict, rep.Reason)
 	_ = padesKey
 
+	// 8. A license: a node with issuing departments, a residence permit
+	// issued, its page, its verdict before and after revocation.
+	if err := demoLicense(ctx, w, step, filepath.Join(dir, "node")); err != nil {
+		return err
+	}
+
 	fmt.Fprintf(w, "\ndone: outputs are in %s\n", dir)
 	fmt.Fprintf(w, "  verify the stamped document:  %s verify --trust %s %s\n", os.Args[0], filepath.Join(caDir, "ca.pem"), stamped)
 	fmt.Fprintf(w, "  look at it:                   pdftoppm -png -r 80 %s page\n", stamped)
 	fmt.Fprintf(w, "  check the signature yourself:\n")
 	fmt.Fprintf(w, "    %s hsm pubkey --keystore %s --label seal-1 > %s\n", os.Args[0], keysURI, filepath.Join(dir, "seal-1.pub"))
 	fmt.Fprintf(w, "    openssl dgst -sm3 -verify %s -sigopt distid:1234567812345678 -signature %s %s\n", filepath.Join(dir, "seal-1.pub"), doc+".sig", doc)
+	return nil
+}
+
+// demoLicense sets up a node in dir, issues a residence permit, shows its
+// page and its verdict before and after revocation.
+func demoLicense(ctx context.Context, w io.Writer, step func(string, ...any), dir string) error {
+	res, err := deploy.Setup(ctx, deploy.Options{Dir: dir, Listen: "127.0.0.1:8080"})
+	if err != nil {
+		return err
+	}
+	step("node set up in %s: config %s, %d issuing departments with SM2 keys and GB/T 38540 seals", dir, res.ConfigPath, len(res.Config.Issuers))
+	n, err := openNode(ctx, res.ConfigPath)
+	if err != nil {
+		return err
+	}
+	defer n.close()
+	const permitType = "11110000MB12345624001"
+	t, err := n.cat.Type(permitType)
+	if err != nil {
+		return err
+	}
+	is, err := n.cfg.IssuerForType(t.Issuers)
+	if err != nil {
+		return err
+	}
+	iss, maker, err := n.issuer(ctx, is)
+	if err != nil {
+		return err
+	}
+	face := map[string]string{"name": "李小明", "sex": "男", "idNumber": "11010519491231002X", "address": "某市某区某某路1号3单元", "since": "2026-01-02"}
+	issued, err := n.reg.Issue(ctx, iss, license.IssueRequest{Type: permitType, Face: face, Actor: "demo", PDF: maker.Make})
+	if err != nil {
+		return err
+	}
+	pdfPath := filepath.Join(dir, "residence-permit.pdf")
+	if err := writeFileAtomic(pdfPath, issued.PDF, 0o644); err != nil {
+		return err
+	}
+	id := issued.Data.Identifier
+	step("issued 居住证 %s to %s: %s (sealed, with QR code)", id, ids.MaskName(issued.Data.Holder), pdfPath)
+	step("its page: %s/v/%s (eseal serve --config %s)", strings.TrimRight(n.cfg.PublicURL, "/"), id, res.ConfigPath)
+	opts := n.licenseOptions()
+	b, err := os.ReadFile(pdfPath)
+	if err != nil {
+		return err
+	}
+	lrep, err := verify.LicensePDF(ctx, b, opts)
+	if err != nil {
+		return err
+	}
+	step("verify the permit PDF: %s, status %s", lrep.Verdict, lrep.StatusName)
+	if err := n.reg.Change(ctx, iss, id, "revoked", "演示：以欺骗手段取得", "demo"); err != nil {
+		return err
+	}
+	lrep, err = verify.LicensePDF(ctx, b, opts)
+	if err != nil {
+		return err
+	}
+	step("revoked it; the same PDF now: %s (%s), status %s", lrep.Verdict, lrep.Reason, lrep.StatusName)
 	return nil
 }
 
