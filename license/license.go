@@ -261,7 +261,9 @@ func (r *Registry) issue(ctx context.Context, iss *Issuer, req IssueRequest, ver
 	}
 	ev := store.LicenseEvent{At: now, Event: "issued", Actor: req.Actor, Token: event}
 	if replaces == "" {
-		if err := r.Store.PutLicense(ctx, rec, ev); err != nil {
+		// Record and first event in one transaction: one commit.
+		err := r.Store.WithTx(ctx, func(tx store.Tx) error { return tx.PutLicense(ctx, rec, ev) })
+		if err != nil {
 			return nil, err
 		}
 		return out, nil
