@@ -71,7 +71,7 @@ Keys are not in the store: back up the keystore (or the HSM) separately.`,
 			return nil
 		},
 	}
-	c.Flags().StringVar(&dsn, "store", os.Getenv("ESEAL_STORE"), "store to back up (default $ESEAL_STORE, else the configuration's)")
+	envFlag(c, &dsn, "store", "ESEAL_STORE", "store to back up (default $ESEAL_STORE, else the configuration's)")
 	c.Flags().StringVar(&cfgPath, "config", "", "configuration file")
 	c.Flags().StringVar(&out, "out", "", "backup file to write")
 	return c

@@ -16,7 +16,7 @@ import (
 
 // keystoreFlag registers --keystore, defaulting to $ESEAL_KEYSTORE.
 func keystoreFlag(cmd *cobra.Command, p *string, name, usage string) {
-	cmd.Flags().StringVar(p, name, os.Getenv("ESEAL_KEYSTORE"), usage+" (default $ESEAL_KEYSTORE)")
+	envFlag(cmd, p, name, "ESEAL_KEYSTORE", usage+" (default $ESEAL_KEYSTORE)")
 }
 
 func openKeystore(uri string) (hsm.Keystore, error) {

@@ -39,7 +39,15 @@ func newSealCmd() *cobra.Command {
 }
 
 func storeFlag(c *cobra.Command, p *string, usage string) {
-	c.Flags().StringVar(p, "store", os.Getenv("ESEAL_STORE"), usage+" (default $ESEAL_STORE; sqlite:FILE or postgres://...)")
+	envFlag(c, p, "store", "ESEAL_STORE", usage+" (default $ESEAL_STORE; sqlite:FILE or postgres://...)")
+}
+
+// envFlag registers a string flag whose default comes from an environment
+// variable. The value is not shown in --help, where a DSN password or a
+// PIN in a URI would otherwise appear.
+func envFlag(c *cobra.Command, p *string, name, env, usage string) {
+	c.Flags().StringVar(p, name, "", usage)
+	*p = os.Getenv(env)
 }
 
 func loadCert(path string) (*smx509.Certificate, []*smx509.Certificate, error) {

@@ -97,6 +97,6 @@ Exit codes: 0 all valid, 1 not valid (INVALID or INDETERMINATE),
 	c.Flags().StringArrayVar(&trust, "trust", nil, "trusted CA certificates (PEM); repeatable")
 	c.Flags().StringArrayVar(&crls, "crl", nil, "CRL to consult (DER or PEM); repeatable")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
-	c.Flags().StringVar(&storeDSN, "store", os.Getenv("ESEAL_STORE"), "seal registry to ask about each seal's status (default $ESEAL_STORE)")
+	envFlag(c, &storeDSN, "store", "ESEAL_STORE", "seal registry to ask about each seal's status (default $ESEAL_STORE)")
 	return c
 }

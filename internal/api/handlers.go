@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eseal-project/eseal/internal/auth"
 	"github.com/eseal-project/eseal/internal/page"
 	"github.com/eseal-project/eseal/internal/store"
 	"github.com/eseal-project/eseal/license"
@@ -96,7 +97,7 @@ func (s *Server) handleSeal(w http.ResponseWriter, r *http.Request) {
 		fail(w, status, code, "%v", err)
 		return
 	}
-	client := s.Guard.ClientID(ctx)
+	client := clientID(ctx)
 	sum := verify.InputHash(out.Bytes())
 	if err := s.Store.RecordSealUse(ctx, sealID, opts.Time, fmt.Sprintf("sha256:%s field %s client %s", sum, res.Field, client)); err != nil {
 		s.Log.Error("recording a seal use", "seal", sealID, "err", err)
@@ -127,12 +128,12 @@ type issueRequest struct {
 }
 
 type issueResponse struct {
-	Identifier string          `json:"identifier"`
-	Number     string          `json:"number"`
-	Token      string          `json:"token"`
-	Page       string          `json:"page"`
-	PDF        string          `json:"pdf,omitempty"` // base64
-	Data       *license.Data   `json:"data"`
+	Identifier string           `json:"identifier"`
+	Number     string           `json:"number"`
+	Token      string           `json:"token"`
+	Page       string           `json:"page"`
+	PDF        string           `json:"pdf,omitempty"` // base64
+	Data       *license.Data    `json:"data"`
 	Audit      *verify.AuditRef `json:"audit,omitempty"`
 }
 
@@ -142,7 +143,7 @@ func (s *Server) issuerFor(ctx context.Context, code string, allowed []string) (
 		if code != "" && c != code {
 			continue
 		}
-		if is, ok := s.Issuers[c]; ok && s.Guard.Can(ctx, "issuer:"+c) {
+		if is, ok := s.Issuers[c]; ok && can(ctx, auth.IssuerScope(c)) {
 			return is, true
 		}
 	}
@@ -157,16 +158,16 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	t, err := s.Registry.Catalog.Type(req.Type)
-	if err != nil || !s.Guard.Can(ctx, "type:"+req.Type) {
-		forbidden(w)
+	if err != nil || !can(ctx, auth.TypeScope(req.Type)) {
+		auth.Forbid(w, auth.TypeScope(req.Type))
 		return
 	}
 	is, ok := s.issuerFor(ctx, req.Issuer, t.Issuers)
 	if !ok {
-		forbidden(w)
+		auth.Forbid(w, auth.IssuerScope(req.Issuer))
 		return
 	}
-	client := s.Guard.ClientID(ctx)
+	client := clientID(ctx)
 	ir := license.IssueRequest{Type: req.Type, Face: req.Face, HolderID: req.HolderID, Actor: client}
 	wantPDF := req.PDF == nil || *req.PDF
 	if wantPDF && is.PDF != nil {
@@ -206,12 +207,6 @@ func maskCode(code string) string {
 	return ids.MaskCitizenID(code)
 }
 
-// forbidden is the one answer for a missing scope: it says nothing about
-// whether the resource exists.
-func forbidden(w http.ResponseWriter) {
-	fail(w, http.StatusForbidden, "forbidden", "this client may not do this")
-}
-
 func licenseError(w http.ResponseWriter, s *Server, err error) {
 	switch {
 	case errors.Is(err, license.ErrInvalidData):
@@ -223,7 +218,7 @@ func licenseError(w http.ResponseWriter, s *Server, err error) {
 	case errors.Is(err, store.ErrConflict):
 		fail(w, 409, "conflict", "%v", err)
 	case errors.Is(err, license.ErrNotFound), errors.Is(err, license.ErrNotIssuer):
-		forbidden(w)
+		auth.Forbid(w, auth.IssuerScope(""))
 	default:
 		s.Log.Error("license", "err", err)
 		fail(w, 500, "internal", "the request could not be completed")
@@ -251,16 +246,16 @@ func (s *Server) handleChange(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	rec, err := s.Store.License(ctx, id)
 	// Unknown license and someone else's license look the same.
-	if err != nil || !s.Guard.Can(ctx, "issuer:"+rec.IssuerCode) {
-		forbidden(w)
+	if err != nil || !can(ctx, auth.IssuerScope(rec.IssuerCode)) {
+		auth.Forbid(w, auth.IssuerScope(""))
 		return
 	}
 	is, ok := s.Issuers[rec.IssuerCode]
 	if !ok {
-		forbidden(w)
+		auth.Forbid(w, auth.IssuerScope(""))
 		return
 	}
-	client := s.Guard.ClientID(ctx)
+	client := clientID(ctx)
 	if event == "replace" {
 		ir := license.IssueRequest{Face: req.Face, Actor: client, Reason: req.Reason}
 		if is.PDF != nil {
@@ -299,7 +294,7 @@ type verifyResponse struct {
 // receipt signs a receipt for a verification and records it in the log.
 func (s *Server) receipt(ctx context.Context, kind, subject, inputHash string, v verify.Verdict, reason verify.Reason, detail string, report any) (string, error) {
 	rb, _ := json.Marshal(report)
-	client := s.Guard.ClientID(ctx)
+	client := clientID(ctx)
 	ref, err := s.Audit.Record(ctx, "verify."+kind, client, subject, fmt.Sprintf("%s %s sha256:%s", v, reason, inputHash))
 	if err != nil {
 		return "", err
@@ -417,7 +412,7 @@ func (s *Server) handleHolder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	client := s.Guard.ClientID(ctx)
+	client := clientID(ctx)
 	recs, err := s.Registry.ByHolder(ctx, holder, client, reason)
 	if err != nil {
 		if errors.Is(err, license.ErrInvalidData) {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/emmansun/gmsm/smx509"
 
+	"github.com/eseal-project/eseal/internal/auth"
 	"github.com/eseal-project/eseal/internal/page"
 	"github.com/eseal-project/eseal/internal/store"
 	"github.com/eseal-project/eseal/license"
@@ -41,17 +42,6 @@ type Issuer struct {
 	PDF    *license.PDFMaker // nil: licenses without PDF
 }
 
-// Guard authenticates clients and checks their scopes.
-type Guard interface {
-	// Require lets a request through when its client has every scope
-	// scopes(r) returns; it answers 401, 403 or 429 otherwise.
-	Require(scopes func(r *http.Request) []string, next http.Handler) http.Handler
-	// ClientID is the authenticated client of a request's context.
-	ClientID(ctx context.Context) string
-	// Can reports whether the request's client has a scope.
-	Can(ctx context.Context, scope string) bool
-}
-
 // Auditor appends to the audit log.
 type Auditor interface {
 	Record(ctx context.Context, kind, actor, subject, detail string) (*verify.AuditRef, error)
@@ -72,20 +62,20 @@ type StatusAnswer struct {
 
 // Server holds the service's parts; Handler serves them.
 type Server struct {
-	Node      Node
-	Store     store.Store
-	Registry  *license.Registry
-	Issuers   map[string]*Issuer // by USCC
-	OpenSeal  func(ctx context.Context, sealID string) (seal.Options, error)
-	Verify    verify.Options
-	License   func() verify.LicenseOptions
-	Guard     Guard
-	Audit     Auditor
+	Node       Node
+	Store      store.Store
+	Registry   *license.Registry
+	Issuers    map[string]*Issuer // by USCC
+	OpenSeal   func(ctx context.Context, sealID string) (seal.Options, error)
+	Verify     verify.Options
+	License    func() verify.LicenseOptions
+	Auth       *auth.Authenticator
+	Audit      Auditor
 	SignStatus StatusSigner
-	TrustList func() (string, error)
-	Log       *slog.Logger
-	Metrics   *Metrics
-	MaxUpload int64 // bytes; default 64 MiB
+	TrustList  func() (string, error)
+	Log        *slog.Logger
+	Metrics    *Metrics
+	MaxUpload  int64 // bytes; default 64 MiB
 	// StatusTTL is how long a status answer may be relied on (next-update).
 	StatusTTL time.Duration
 	Service   string // shown on the citizen page
@@ -119,9 +109,7 @@ func (s *Server) Handler() http.Handler {
 		s.StatusTTL = 5 * time.Minute
 	}
 	mux := http.NewServeMux()
-	scope := func(names ...string) func(*http.Request) []string {
-		return func(*http.Request) []string { return names }
-	}
+	scope := auth.Scopes
 	// Public.
 	mux.Handle("GET /v/{id}", page.Handler(s.pageLookup, s.Service))
 	mux.HandleFunc("GET /v1/licenses/{id}/status", s.handleStatus)
@@ -131,14 +119,14 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /metrics", s.Metrics.Handler())
 	mux.HandleFunc("GET /openapi.json", serveOpenAPI)
 	// Departments.
-	mux.Handle("POST /v1/seal", s.Guard.Require(func(r *http.Request) []string { return []string{"seal:" + r.URL.Query().Get("seal")} }, http.HandlerFunc(s.handleSeal)))
+	mux.Handle("POST /v1/seal", s.Auth.Require(func(r *http.Request) []string { return []string{auth.SealScope(r.URL.Query().Get("seal"))} }, http.HandlerFunc(s.handleSeal)))
 	// Issuers: scopes depend on the license, checked in the handlers.
-	mux.Handle("POST /v1/licenses", s.Guard.Require(scope(), http.HandlerFunc(s.handleIssue)))
-	mux.Handle("POST /v1/licenses/{id}/{action}", s.Guard.Require(scope(), http.HandlerFunc(s.handleChange)))
+	mux.Handle("POST /v1/licenses", s.Auth.Require(scope(), http.HandlerFunc(s.handleIssue)))
+	mux.Handle("POST /v1/licenses/{id}/{action}", s.Auth.Require(scope(), http.HandlerFunc(s.handleChange)))
 	// Case systems.
-	mux.Handle("POST /v1/verify/pdf", s.Guard.Require(scope("verify"), http.HandlerFunc(s.handleVerifyPDF)))
-	mux.Handle("POST /v1/verify/license", s.Guard.Require(scope("verify"), http.HandlerFunc(s.handleVerifyLicense)))
-	mux.Handle("GET /v1/licenses", s.Guard.Require(scope("lookup"), http.HandlerFunc(s.handleHolder)))
+	mux.Handle("POST /v1/verify/pdf", s.Auth.Require(scope(auth.ScopeVerify), http.HandlerFunc(s.handleVerifyPDF)))
+	mux.Handle("POST /v1/verify/license", s.Auth.Require(scope(auth.ScopeVerify), http.HandlerFunc(s.handleVerifyLicense)))
+	mux.Handle("GET /v1/licenses", s.Auth.Require(scope(auth.ScopeLookup), http.HandlerFunc(s.handleHolder)))
 	return s.Metrics.Wrap(s.recoverer(mux))
 }
 
@@ -253,4 +241,18 @@ func (s *Server) handleTrustList(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/jose")
 	w.Header().Set("Cache-Control", "public, max-age=60")
 	io.WriteString(w, tok)
+}
+
+// clientID is the authenticated client of a request.
+func clientID(ctx context.Context) string {
+	if c := auth.FromContext(ctx); c != nil {
+		return c.ID
+	}
+	return ""
+}
+
+// can reports whether the request's client holds a scope.
+func can(ctx context.Context, scope string) bool {
+	c := auth.FromContext(ctx)
+	return c != nil && c.Can(scope)
 }

@@ -123,6 +123,7 @@ func runSuite(t *testing.T, dialect string, newDSN func(t *testing.T) string) {
 		{"Seals", testSeals},
 		{"Licenses", testLicenses},
 		{"Backup", testBackup},
+		{"Clients", testClients},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
