@@ -160,3 +160,6 @@ func scrub(err error, dsn string) error {
 	}
 	return &scrubbedError{msg: msg, err: err}
 }
+
+// RedactDSN hides a password in a DSN, for logs and messages.
+func RedactDSN(dsn string) string { return redact(dsn) }
