@@ -3,9 +3,11 @@
 // place of a paper copy and anyone can check it offline.
 //
 // A receipt is a compact JWS (typ "eseal-receipt+jws") signed by the
-// node's key, with the node's certificate chain in the protected "x5c"
-// header; VerifyReceipt checks the signature with that certificate and the
-// certificate against trust anchors.
+// node's key, with the node's certificate chain in the protected header
+// "eseal-x5c" (as x5c of RFC 7515 4.1.6, base64 DER, the node's certificate
+// first; not "x5c" itself, which JOSE libraries parse with X.509 code that
+// knows no SM2). VerifyReceipt checks the signature with that certificate
+// and the certificate against trust anchors.
 
 package verify
 
@@ -25,19 +27,47 @@ import (
 	"github.com/emmansun/gmsm/smx509"
 
 	"github.com/eseal-project/eseal/certs"
+	"github.com/eseal-project/eseal/internal/audit"
 	"github.com/eseal-project/eseal/internal/jws"
 )
 
 // TypReceipt is the media type of receipts.
 const TypReceipt = "eseal-receipt+jws"
 
+const chainHeader = "eseal-x5c"
+
 // AuditRef locates the receipt's entry in the node's audit log.
 type AuditRef struct {
-	Index     uint64   `json:"index"`
-	TreeSize  uint64   `json:"treeSize,omitempty"`
-	Root      string   `json:"root,omitempty"`      // base64
-	Inclusion []string `json:"inclusion,omitempty"` // base64 hashes
-	Checkpoint string  `json:"checkpoint,omitempty"`
+	Index      uint64   `json:"index"`
+	TreeSize   uint64   `json:"treeSize,omitempty"`
+	Root       string   `json:"root,omitempty"`      // base64 RFC 6962 root of the first TreeSize entries
+	Leaf       string   `json:"leaf,omitempty"`      // base64 of the entry as logged
+	Inclusion  []string `json:"inclusion,omitempty"` // base64 hashes: the entry's inclusion proof
+	Checkpoint string   `json:"checkpoint,omitempty"`
+}
+
+// Verify checks the entry's inclusion proof against the root.
+func (a *AuditRef) Verify() error {
+	if a.TreeSize == 0 {
+		return nil // no proof carried
+	}
+	leaf, err := base64.StdEncoding.DecodeString(a.Leaf)
+	if err != nil {
+		return fmt.Errorf("audit leaf: %v", err)
+	}
+	root, err := base64.StdEncoding.DecodeString(a.Root)
+	if err != nil {
+		return fmt.Errorf("audit root: %v", err)
+	}
+	var proof [][]byte
+	for _, h := range a.Inclusion {
+		b, err := base64.StdEncoding.DecodeString(h)
+		if err != nil {
+			return fmt.Errorf("audit proof: %v", err)
+		}
+		proof = append(proof, b)
+	}
+	return audit.VerifyInclusion(leaf, a.Index, a.TreeSize, proof, root)
 }
 
 // Receipt is what was checked, the verdict, the time, the node and a hash
@@ -87,7 +117,7 @@ func SignReceipt(r *Receipt, signer crypto.Signer, chain []*smx509.Certificate) 
 	}
 	extra := map[string]any{}
 	if len(x5c) > 0 {
-		extra["x5c"] = x5c
+		extra[chainHeader] = x5c
 	}
 	return jws.Sign(signer, TypReceipt, payload, extra)
 }
@@ -112,20 +142,20 @@ func VerifyReceipt(token string, trust *certs.Pool) (*VerifiedReceipt, error) {
 	if h.Type != TypReceipt {
 		return nil, fmt.Errorf("%w: media type %q is not %s", ErrBadReceipt, h.Type, TypReceipt)
 	}
-	raw, _ := h.Extra["x5c"].([]any)
+	raw, _ := h.Extra[chainHeader].([]any)
 	if len(raw) == 0 {
-		return nil, fmt.Errorf("%w: no signer certificate (x5c)", ErrBadReceipt)
+		return nil, fmt.Errorf("%w: no signer certificate (%s)", ErrBadReceipt, chainHeader)
 	}
 	var chain []*smx509.Certificate
 	for _, v := range raw {
 		s, _ := v.(string)
 		der, err := base64.StdEncoding.DecodeString(s)
 		if err != nil {
-			return nil, fmt.Errorf("%w: x5c: %v", ErrBadReceipt, err)
+			return nil, fmt.Errorf("%w: %s: %v", ErrBadReceipt, chainHeader, err)
 		}
 		c, err := smx509.ParseCertificate(der)
 		if err != nil {
-			return nil, fmt.Errorf("%w: x5c: %v", ErrBadReceipt, err)
+			return nil, fmt.Errorf("%w: %s: %v", ErrBadReceipt, chainHeader, err)
 		}
 		chain = append(chain, c)
 	}
@@ -151,6 +181,11 @@ func VerifyReceipt(token string, trust *certs.Pool) (*VerifiedReceipt, error) {
 	}
 	if _, err := certs.VerifyChain(chain[0], chain[1:], trust, certs.VerifyOptions{Time: r.CheckedAt, KeyUsage: certs.UsageSeal}); err != nil {
 		return nil, fmt.Errorf("%w: the node's certificate: %v", ErrBadReceipt, err)
+	}
+	if r.Audit != nil {
+		if err := r.Audit.Verify(); err != nil {
+			return nil, fmt.Errorf("%w: its audit log entry: %v", ErrBadReceipt, err)
+		}
 	}
 	return &VerifiedReceipt{Receipt: r, Signer: chain[0]}, nil
 }

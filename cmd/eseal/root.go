@@ -16,6 +16,6 @@ Exit codes: 0 ok, 1 a verification said no, 2 bad usage or unusable input.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newHSMCmd(), newCertsCmd(), newSealCmd(), newVerifyCmd(), newLicenseCmd(), newSetupCmd(), newTrustlistCmd(), newBackupCmd(), newRestoreCmd(), newAdminCmd(), newDemoCmd())
+	root.AddCommand(newHSMCmd(), newCertsCmd(), newSealCmd(), newVerifyCmd(), newLicenseCmd(), newSetupCmd(), newServeCmd(), newTrustlistCmd(), newAuditCmd(), newBackupCmd(), newRestoreCmd(), newAdminCmd(), newDemoCmd())
 	return root
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eseal-project/eseal/federation"
 	"github.com/eseal-project/eseal/internal/auth"
 	"github.com/eseal-project/eseal/internal/page"
 	"github.com/eseal-project/eseal/internal/store"
@@ -463,7 +464,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.now().UTC().Truncate(time.Second)
-	a := StatusAnswer{Identifier: id, Status: s.Registry.CurrentStatus(rec.Status, rec.ValidTo), ReplacedBy: rec.ReplacedBy,
+	a := &federation.StatusAnswer{Identifier: id, Status: s.Registry.CurrentStatus(rec.Status, rec.ValidTo), ReplacedBy: rec.ReplacedBy,
 		ProducedAt: now, NextUpdate: now.Add(s.StatusTTL), Region: s.Node.Region}
 	tok, err := s.SignStatus(a)
 	if err != nil {

@@ -8,6 +8,7 @@ package api
 import (
 	"context"
 	"crypto"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,8 @@ import (
 
 	"github.com/emmansun/gmsm/smx509"
 
+	"github.com/eseal-project/eseal/federation"
+	"github.com/eseal-project/eseal/internal/audit"
 	"github.com/eseal-project/eseal/internal/auth"
 	"github.com/eseal-project/eseal/internal/page"
 	"github.com/eseal-project/eseal/internal/store"
@@ -48,17 +51,7 @@ type Auditor interface {
 }
 
 // StatusSigner signs a status answer for a license.
-type StatusSigner func(a StatusAnswer) (string, error)
-
-// StatusAnswer is what GET /v1/licenses/{id}/status signs.
-type StatusAnswer struct {
-	Identifier string
-	Status     string
-	ReplacedBy string
-	ProducedAt time.Time
-	NextUpdate time.Time
-	Region     string
-}
+type StatusSigner func(a *federation.StatusAnswer) (string, error)
 
 // Server holds the service's parts; Handler serves them.
 type Server struct {
@@ -255,4 +248,40 @@ func clientID(ctx context.Context) string {
 func can(ctx context.Context, scope string) bool {
 	c := auth.FromContext(ctx)
 	return c != nil && c.Can(scope)
+}
+
+// AuditLog records acts in the node's audit log.
+type AuditLog struct {
+	Log  *audit.Log
+	Node string
+}
+
+// Record appends an entry and returns where it is, with its inclusion
+// proof in the tree as it stands just after: the receipt that carries it
+// is signed by the node, so the tree size and root in it are a signed tree
+// head that later checkpoints must be consistent with.
+func (a AuditLog) Record(ctx context.Context, kind, actor, subject, detail string) (*verify.AuditRef, error) {
+	i, err := a.Log.Append(ctx, audit.Entry{Kind: kind, Actor: actor, Subject: subject, Detail: detail, Node: a.Node})
+	if err != nil {
+		return nil, err
+	}
+	ref := &verify.AuditRef{Index: i}
+	leaf, err := a.Log.Leaf(ctx, i)
+	if err != nil {
+		return ref, nil // the act is recorded; the proof can be had later (eseal audit prove)
+	}
+	size := i + 1 // a tree that certainly holds the entry; later appends do not change it
+	root, err := a.Log.Root(ctx, size)
+	if err != nil {
+		return ref, nil
+	}
+	proof, err := a.Log.InclusionProof(ctx, i, size)
+	if err != nil {
+		return ref, nil
+	}
+	ref.TreeSize, ref.Root, ref.Leaf = size, base64.StdEncoding.EncodeToString(root), base64.StdEncoding.EncodeToString(leaf)
+	for _, h := range proof {
+		ref.Inclusion = append(ref.Inclusion, base64.StdEncoding.EncodeToString(h))
+	}
+	return ref, nil
 }

@@ -14,8 +14,6 @@ import (
 	"github.com/eseal-project/eseal/internal/store"
 )
 
-
-
 func keyHash(s string) []byte {
 	h := sha256.Sum256([]byte(s))
 	return h[:]

@@ -228,4 +228,3 @@ func (o ops) HolderQueries(ctx context.Context, since time.Time) ([]HolderQuery,
 	}
 	return out, rows.Err()
 }
-

@@ -124,6 +124,7 @@ func runSuite(t *testing.T, dialect string, newDSN func(t *testing.T) string) {
 		{"Licenses", testLicenses},
 		{"Backup", testBackup},
 		{"Clients", testClients},
+		{"Audit", testAudit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
