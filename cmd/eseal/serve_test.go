@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/eseal-project/eseal/hsm"
 	"github.com/eseal-project/eseal/internal/auth"
@@ -265,4 +266,73 @@ func TestLicenseEndToEnd(t *testing.T) {
 		t.Fatalf("eseal verify receipt: exit %d", code)
 	}
 
+}
+
+// A department stamps an approval document through the API with its seal;
+// the result verifies; another seal, a suspended seal, a broken PDF and an
+// oversized upload are refused with the right status.
+func TestStampThroughAPI(t *testing.T) {
+	n := setupNode(t, config.Region{Code: "110108", Name: "某市某区"}, func(c *config.Config) { c.MaxUploadMB = 1 })
+	n.start(t)
+	cfg, _ := config.Load(n.cfg)
+	st, err := store.Open(context.Background(), cfg.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	seals, err := st.Seals(context.Background())
+	if err != nil || len(seals) < 2 {
+		t.Fatalf("seals %d %v", len(seals), err)
+	}
+	dept := n.client(t, auth.RoleDepartment, auth.SealScope(seals[0].ID))
+	doc, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "testdata", "pdf", "libreoffice.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stamp := func(sealID, query string, body []byte) (int, []byte) {
+		req, _ := http.NewRequest("POST", n.url+"/v1/seal?seal="+sealID+query, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+dept)
+		req.Header.Set("Content-Type", "application/pdf")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	code, out := stamp(seals[0].ID, "&anchor=%EF%BC%88%E7%9B%96%E7%AB%A0%EF%BC%89", doc)
+	if code != 200 || !bytes.HasPrefix(out, doc) {
+		t.Fatalf("stamp: %d %.200s", code, out)
+	}
+	f := filepath.Join(t.TempDir(), "sealed.pdf")
+	os.WriteFile(f, out, 0o600)
+	if c := run([]string{"verify", "--trust", filepath.Join(n.dir, "ca", "ca.pem"), f}); c != exitOK {
+		t.Fatalf("eseal verify of the stamped PDF: exit %d", c)
+	}
+	if code, _ := stamp(seals[1].ID, "", doc); code != 403 {
+		t.Fatalf("another department's seal: %d", code)
+	}
+	if code, b := stamp(seals[0].ID, "", doc[:len(doc)/2]); code != 422 {
+		t.Fatalf("truncated PDF: %d %s", code, b)
+	}
+	if code, b := stamp(seals[0].ID, "", make([]byte, 2<<20)); code != 413 {
+		t.Fatalf("oversized upload: %d %s", code, b)
+	}
+	if err := st.SetSealStatus(context.Background(), seals[0].ID, store.SealSuspended, "test", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if code, b := stamp(seals[0].ID, "", doc); code != 409 {
+		t.Fatalf("suspended seal: %d %s", code, b)
+	}
+	events, _ := st.SealEvents(context.Background(), seals[0].ID)
+	stamped := 0
+	for _, e := range events {
+		if e.Event == "stamped" {
+			stamped++
+		}
+	}
+	if stamped != 1 {
+		t.Fatalf("%d stamps recorded", stamped)
+	}
 }

@@ -1,13 +1,16 @@
 package api
 
 import (
-	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -32,10 +35,11 @@ func (s *Server) handleSeal(w http.ResponseWriter, r *http.Request) {
 		fail(w, 400, "bad-request", "give the seal to stamp with: ?seal=ID")
 		return
 	}
-	body, ok := s.readBody(w, r)
+	in, size, inSum, cleanup, ok := s.spool(w, r)
 	if !ok {
 		return
 	}
+	defer cleanup()
 	ctx := r.Context()
 	rec, err := s.Store.Seal(ctx, sealID)
 	if err != nil || rec.Status != store.SealActive {
@@ -80,8 +84,15 @@ func (s *Server) handleSeal(w http.ResponseWriter, r *http.Request) {
 	opts.Placement = seal.Placement{Page: int(pg), X: x, Y: y, Corner: seal.Corner(q.Get("corner")), Anchor: q.Get("anchor"),
 		CrossPage: q.Get("crossPage") == "1" || q.Get("crossPage") == "true", Invisible: q.Get("invisible") == "1" || q.Get("invisible") == "true"}
 	opts.Reason, opts.Time = q.Get("reason"), s.now()
-	var out bytes.Buffer
-	res, err := seal.Stamp(ctx, bytes.NewReader(body), int64(len(body)), &out, opts)
+	out, err := os.CreateTemp("", "eseal-stamped-*")
+	if err != nil {
+		s.Log.Error("stamping", "err", err)
+		fail(w, 500, "internal", "stamping failed")
+		return
+	}
+	defer func() { out.Close(); os.Remove(out.Name()) }()
+	h := sha256.New()
+	res, err := seal.Stamp(ctx, in, size, io.MultiWriter(out, h), opts)
 	if err != nil {
 		status, code := 500, "internal"
 		switch {
@@ -99,13 +110,13 @@ func (s *Server) handleSeal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	client := clientID(ctx)
-	sum := verify.InputHash(out.Bytes())
+	sum := hex.EncodeToString(h.Sum(nil))
 	if err := s.Store.RecordSealUse(ctx, sealID, opts.Time, fmt.Sprintf("sha256:%s field %s client %s", sum, res.Field, client)); err != nil {
 		s.Log.Error("recording a seal use", "seal", sealID, "err", err)
 		fail(w, 500, "internal", "the stamp could not be recorded")
 		return
 	}
-	ref, err := s.Audit.Record(ctx, "seal.stamped", client, sealID, "sha256:"+sum+" in sha256:"+verify.InputHash(body))
+	ref, err := s.Audit.Record(ctx, "seal.stamped", client, sealID, "sha256:"+sum+" in sha256:"+inSum)
 	if err != nil {
 		s.Log.Error("audit", "err", err)
 		fail(w, 500, "internal", "the stamp could not be recorded")
@@ -115,8 +126,11 @@ func (s *Server) handleSeal(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Eseal-Field", res.Field)
 	w.Header().Set("X-Eseal-Sha256", sum)
 	w.Header().Set("X-Eseal-Audit-Index", strconv.FormatUint(ref.Index, 10))
+	w.Header().Set("Content-Length", strconv.FormatInt(res.Size, 10))
 	w.WriteHeader(200)
-	w.Write(out.Bytes())
+	if _, err := out.Seek(0, io.SeekStart); err == nil {
+		io.Copy(w, out)
+	}
 	s.Metrics.Stamps.Inc()
 }
 
@@ -307,20 +321,21 @@ func (s *Server) receipt(ctx context.Context, kind, subject, inputHash string, v
 
 // POST /v1/verify/pdf, body: the PDF.
 func (s *Server) handleVerifyPDF(w http.ResponseWriter, r *http.Request) {
-	body, ok := s.readBody(w, r)
+	in, size, sum, cleanup, ok := s.spool(w, r)
 	if !ok {
 		return
 	}
+	defer cleanup()
 	ctx := r.Context()
 	opts := s.Verify
 	opts.Time = s.now()
 	opts.SealStatus = s.sealStatus
-	rep, err := verify.PDF(ctx, bytes.NewReader(body), int64(len(body)), opts)
+	rep, err := verify.PDF(ctx, in, size, opts)
 	if err != nil {
 		fail(w, 422, "unusable-pdf", "%v", err)
 		return
 	}
-	rc, err := s.receipt(ctx, "pdf", "", verify.InputHash(body), rep.Verdict, rep.Reason, rep.Detail, rep)
+	rc, err := s.receipt(ctx, "pdf", "", sum, rep.Verdict, rep.Reason, rep.Detail, rep)
 	if err != nil {
 		s.Log.Error("receipt", "err", err)
 		fail(w, 500, "internal", "the receipt could not be made")

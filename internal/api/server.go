@@ -8,13 +8,16 @@ package api
 import (
 	"context"
 	"crypto"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -207,6 +210,42 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool)
 		return nil, false
 	}
 	return b, true
+}
+
+// spool streams an uploaded document to a temporary file, with the size
+// limit, hashing it on the way: large PDFs never sit in memory. The caller
+// closes and removes the file with the returned cleanup.
+func (s *Server) spool(w http.ResponseWriter, r *http.Request) (f *os.File, size int64, sum string, cleanup func(), ok bool) {
+	limit := s.maxUpload()
+	if r.ContentLength > limit {
+		fail(w, http.StatusRequestEntityTooLarge, "too-large", "the upload is %d bytes; the limit is %d", r.ContentLength, limit)
+		return nil, 0, "", nil, false
+	}
+	f, err := os.CreateTemp("", "eseal-upload-*")
+	if err != nil {
+		s.Log.Error("spooling an upload", "err", err)
+		fail(w, 500, "internal", "the upload could not be stored")
+		return nil, 0, "", nil, false
+	}
+	cleanup = func() { f.Close(); os.Remove(f.Name()) }
+	h := sha256.New()
+	size, err = io.Copy(io.MultiWriter(f, h), http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		cleanup()
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			fail(w, http.StatusRequestEntityTooLarge, "too-large", "the upload is larger than the limit of %d bytes", limit)
+		} else {
+			fail(w, http.StatusBadRequest, "bad-upload", "reading the upload: %v", err)
+		}
+		return nil, 0, "", nil, false
+	}
+	if size == 0 {
+		cleanup()
+		fail(w, http.StatusBadRequest, "bad-upload", "the upload is empty: send the PDF as the request body")
+		return nil, 0, "", nil, false
+	}
+	return f, size, hex.EncodeToString(h.Sum(nil)), cleanup, true
 }
 
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
