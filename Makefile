@@ -2,6 +2,7 @@
 #   make demo    run the main job on the embedded defaults (soft keystore, SQLite)
 #   make test    install what the tests need, then run every test
 #   make bench   benchmarks with ratios against baselines from the same run
+#   make soak    two minutes of mixed API load, checking memory stays flat
 #   make lint    gofmt, go vet, staticcheck
 
 GO        ?= go
@@ -11,7 +12,7 @@ DEMO_DIR  ?= demo-out
 TEST_DEBS := gcc libssl-dev openssl softhsm2 opensc qpdf poppler-utils fonts-wqy-microhei libnss3-tools zbar-tools chromium fonts-noto-cjk
 PG_CLUSTER = $(shell ls /etc/postgresql 2>/dev/null | head -1)
 
-.PHONY: all build demo test deps postgres bench lint testtoken clean
+.PHONY: all build demo test deps postgres bench soak lint testtoken clean
 
 all: build
 
@@ -62,6 +63,10 @@ test: deps postgres
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -count 3 -timeout 60m ./... 2>&1 | $(GO) run ./internal/benchtable
+
+# Two minutes of mixed load through the API on loopback, watching memory.
+soak: postgres
+	ESEAL_SOAK=1 $(GO) test -count=1 -run TestSoak -v -timeout 20m ./cmd/eseal/
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
