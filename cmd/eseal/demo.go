@@ -6,10 +6,13 @@ import (
 	"crypto/ecdsa"
 	_ "embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +24,7 @@ import (
 
 	"github.com/eseal-project/eseal/certs"
 	"github.com/eseal-project/eseal/hsm"
+	"github.com/eseal-project/eseal/internal/auth"
 	"github.com/eseal-project/eseal/internal/deploy"
 	"github.com/eseal-project/eseal/internal/store"
 	"github.com/eseal-project/eseal/license"
@@ -309,6 +313,37 @@ func demoLicense(ctx context.Context, w io.Writer, step func(string, ...any), di
 		return err
 	}
 	step("verify the permit PDF: %s, status %s", lrep.Verdict, lrep.StatusName)
+
+	// The service: the citizen page and a case system's verification with
+	// a signed receipt, on a loopback port for the length of the demo.
+	svc, err := startDemoService(ctx, res.ConfigPath)
+	if err != nil {
+		return err
+	}
+	defer svc.stop()
+	step("service running on http://%s (eseal serve): the page says %s", svc.addr, svc.pageStatus(id))
+	key, err := demoClient(ctx, n)
+	if err != nil {
+		return err
+	}
+	receipt, verdict, err := svc.verifyLicense(id, key)
+	if err != nil {
+		return err
+	}
+	rcPath := filepath.Join(dir, "receipt.jws")
+	if err := writeFileAtomic(rcPath, []byte(receipt), 0o644); err != nil {
+		return err
+	}
+	trust, err := certs.LoadPool(filepath.Join(dir, "ca", "ca.pem"))
+	if err != nil {
+		return err
+	}
+	vr, err := verify.VerifyReceipt(receipt, trust)
+	if err != nil {
+		return fmt.Errorf("demo: the receipt does not verify: %w", err)
+	}
+	step("a case system verified it through the API: %s; signed receipt %s (node %s, audit entry %d), checked offline: genuine", verdict, rcPath, vr.Node, vr.Audit.Index)
+
 	if err := n.reg.Change(ctx, iss, id, "revoked", "演示：以欺骗手段取得", "demo"); err != nil {
 		return err
 	}
@@ -316,8 +351,88 @@ func demoLicense(ctx context.Context, w io.Writer, step func(string, ...any), di
 	if err != nil {
 		return err
 	}
-	step("revoked it; the same PDF now: %s (%s), status %s", lrep.Verdict, lrep.Reason, lrep.StatusName)
+	step("revoked it; the same PDF now: %s (%s), status %s; the page says %s", lrep.Verdict, lrep.Reason, lrep.StatusName, svc.pageStatus(id))
 	return nil
+}
+
+// demoService is eseal serve on a loopback port.
+type demoService struct {
+	addr   string
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func startDemoService(ctx context.Context, cfgPath string) (*demoService, error) {
+	srv, err := buildServer(ctx, cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	srv.node.cfg.Listen = "127.0.0.1:0"
+	srv.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv.api.Log = srv.log
+	cctx, cancel := context.WithCancel(ctx)
+	d := &demoService{cancel: cancel, done: make(chan struct{})}
+	ready := make(chan string, 1)
+	go func() {
+		defer close(d.done)
+		defer srv.close()
+		srv.run(cctx, ready)
+	}()
+	select {
+	case d.addr = <-ready:
+		return d, nil
+	case <-d.done:
+		cancel()
+		return nil, errors.New("demo: the service did not start")
+	}
+}
+
+func (d *demoService) stop() {
+	d.cancel()
+	<-d.done
+}
+
+// pageStatus fetches the citizen page and returns the status it shows.
+func (d *demoService) pageStatus(id string) string {
+	resp, err := http.Get("http://" + d.addr + "/v/" + id)
+	if err != nil {
+		return "(unreachable: " + err.Error() + ")"
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, w := range []string{"已吊销", "已暂扣", "已注销", "已过期", "已换发", "无法核验", "有效"} {
+		if strings.Contains(string(b), ">"+w+"<") {
+			return w
+		}
+	}
+	return fmt.Sprintf("(HTTP %d)", resp.StatusCode)
+}
+
+func (d *demoService) verifyLicense(id, key string) (receipt string, verdict string, err error) {
+	body, _ := json.Marshal(map[string]string{"identifier": id})
+	req, _ := http.NewRequest("POST", "http://"+d.addr+"/v1/verify/license", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", "", err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Report  map[string]any `json:"report"`
+		Receipt string         `json:"receipt"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 {
+		return "", "", fmt.Errorf("demo: verify through the API: HTTP %d %v", resp.StatusCode, err)
+	}
+	return out.Receipt, fmt.Sprint(out.Report["verdict"]), nil
+}
+
+// demoClient registers a case system and returns its API key.
+func demoClient(ctx context.Context, n *node) (string, error) {
+	key, hash := auth.NewKey()
+	err := n.st.PutClient(ctx, store.ClientRecord{ID: auth.NewClientID(), Name: "演示核验系统", Role: auth.RoleCaseSystem, KeyHash: hash, Rate: 10, Burst: 20})
+	return key, err
 }
 
 //go:embed assets/approval.pdf
