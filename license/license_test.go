@@ -49,8 +49,7 @@ func newEnv(t testing.TB) *env {
 	}
 	k1, _ := sm2.GenerateKey(rand.Reader)
 	k2, _ := sm2.GenerateKey(rand.Reader)
-	var e *env
-	e = &env{
+	e := &env{
 		samr:   &license.Issuer{Code: samrDistrict, Name: "某市某区市场监督管理局", Jurisdiction: "110108", Signer: k1},
 		police: &license.Issuer{Code: policeBureau, Name: "某市公安局某区分局", Jurisdiction: "110108", Signer: k2},
 		now:    time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC),

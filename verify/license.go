@@ -3,7 +3,6 @@ package verify
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -307,10 +306,6 @@ func maskHolderCode(code string) string {
 	}
 	return ids.MaskCitizenID(code)
 }
-
-// ErrNotLicense is returned for input that is neither an identifier, a
-// token nor a PDF.
-var ErrNotLicense = errors.New("not a license identifier, token or PDF")
 
 // WriteText writes a license report for people.
 func (l *LicenseReport) WriteText(w interface{ Write([]byte) (int, error) }) error {
