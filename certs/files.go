@@ -5,6 +5,8 @@
 package certs
 
 import (
+	"github.com/eseal-project/eseal/internal/atomicfile"
+
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,36 +14,7 @@ import (
 
 // writeFileAtomic replaces path with data, mode 0600.
 func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
-	return syncDir(dir)
+	return atomicfile.Write(path, data, 0o600)
 }
 
 // syncDir makes a rename in dir durable.

@@ -15,6 +15,8 @@
 package hsm
 
 import (
+	"github.com/eseal-project/eseal/internal/atomicfile"
+
 	"context"
 	"crypto"
 	"crypto/aes"
@@ -481,36 +483,7 @@ func (s *softSigner) wipe() {
 }
 
 // writeFileExclusive writes data to path atomically, failing with
-// fs.ErrExist if path exists: temp file, fsync, hard link, fsync dir.
+// fs.ErrExist if path exists.
 func writeFileExclusive(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Link(tmp, path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return atomicfile.WriteNew(path, data, 0o600)
 }

@@ -22,12 +22,12 @@ import (
 	"image"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/emmansun/gmsm/smx509"
 
 	"github.com/eseal-project/eseal/hsm"
+	"github.com/eseal-project/eseal/internal/atomicfile"
 	"github.com/eseal-project/eseal/seal/cms"
 	"github.com/eseal-project/eseal/seal/pdf"
 )
@@ -273,7 +273,7 @@ func publicKeysEqual(a, b crypto.PublicKey) bool {
 // StampFile stamps inPath into outPath atomically: the output is written to
 // a temporary file in the same directory, synced and renamed; on any error
 // nothing is left behind.
-func StampFile(ctx context.Context, inPath, outPath string, opts Options) (res *Result, err error) {
+func StampFile(ctx context.Context, inPath, outPath string, opts Options) (*Result, error) {
 	in, err := os.Open(inPath)
 	if err != nil {
 		return nil, err
@@ -286,36 +286,17 @@ func StampFile(ctx context.Context, inPath, outPath string, opts Options) (res *
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file", inPath)
 	}
-	dir := filepath.Dir(outPath)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(outPath)+".tmp-*")
+	out, err := atomicfile.Create(outPath, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	res, err = Stamp(ctx, in, fi.Size(), tmp, opts)
+	res, err := Stamp(ctx, in, fi.Size(), out, opts)
 	if err != nil {
+		out.Abort()
 		return nil, err
 	}
-	if err = tmp.Chmod(0o644); err != nil {
+	if err := out.Commit(); err != nil {
 		return nil, err
-	}
-	if err = tmp.Sync(); err != nil {
-		return nil, err
-	}
-	if err = tmp.Close(); err != nil {
-		return nil, err
-	}
-	if err = os.Rename(tmp.Name(), outPath); err != nil {
-		return nil, err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
 	}
 	return res, nil
 }

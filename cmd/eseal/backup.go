@@ -3,10 +3,10 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/eseal-project/eseal/internal/atomicfile"
 	"github.com/eseal-project/eseal/internal/config"
 	"github.com/eseal-project/eseal/internal/store"
 )
@@ -49,22 +49,16 @@ Keys are not in the store: back up the keystore (or the HSM) separately.`,
 				return err
 			}
 			defer st.Close()
-			f, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-*")
+			f, err := atomicfile.Create(out, 0o600)
 			if err != nil {
 				return err
 			}
-			defer os.Remove(f.Name())
 			stats, err := st.Backup(cmd.Context(), f)
-			if err == nil {
-				err = f.Sync()
-			}
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
 			if err != nil {
+				f.Abort()
 				return err
 			}
-			if err := os.Rename(f.Name(), out); err != nil {
+			if err := f.Commit(); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "backed up %d tables, %d rows (schema %d) to %s\n", stats.Tables, stats.Rows, stats.Schema, out)

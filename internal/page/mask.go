@@ -2,55 +2,20 @@ package page
 
 import (
 	"strings"
-	"unicode/utf8"
+
+	"github.com/eseal-project/eseal/license/ids"
 )
 
-// Masking for display on a public page. The rules are the same as those of
-// license/ids (MaskName, MaskCitizenID), kept here on purpose so that this
-// package stands alone until the two are unified.
+// Masking for display on a public page follows license/ids.
 
 // MaskName hides a personal name: the first and last characters stay, and
-// every character between becomes one '*'. 张三 becomes 张*, 张小三 becomes
-// 张*三, 欧阳小明 becomes 欧**明. A name of one character becomes "*".
-// Surrounding white space is dropped first.
-//
-// The rule counts characters, not surnames: a compound surname (欧阳) is not
-// recognised, so the masked name keeps its length and says as little as
-// possible. MaskName is idempotent: a masked name masks to itself.
-func MaskName(name string) string {
-	r := []rune(strings.TrimSpace(name))
-	switch len(r) {
-	case 0:
-		return ""
-	case 1:
-		return "*"
-	case 2:
-		return string(r[0]) + "*"
-	default:
-		return string(r[0]) + strings.Repeat("*", len(r)-2) + string(r[len(r)-1])
-	}
-}
+// every character between becomes one '*' (张*三, 欧**明); see ids.MaskName.
+func MaskName(name string) string { return ids.MaskName(name) }
 
-// MaskCitizenID hides the birth date and most of the sequence of a GB
-// 11643-1999 citizen identity number: 18 characters keep the first 6 (the
-// address code) and the last 4, with 8 '*' between (110101********1234). An
-// old 15-digit number keeps its first 6 and last 3. Anything else, which a
-// public page cannot tell the meaning of, becomes one '*' per character.
-// Surrounding white space is dropped first. MaskCitizenID is idempotent.
-func MaskCitizenID(id string) string {
-	id = strings.TrimSpace(id)
-	n := utf8.RuneCountInString(id)
-	switch {
-	case n == 18 || n == 15:
-		r := []rune(id)
-		if n == 18 {
-			return string(r[:6]) + "********" + string(r[14:])
-		}
-		return string(r[:6]) + "******" + string(r[12:])
-	default:
-		return strings.Repeat("*", n)
-	}
-}
+// MaskCitizenID hides the birth date and most of the sequence of a citizen
+// identity number (110101********1234); see ids.MaskCitizenID. Surrounding
+// white space is dropped first.
+func MaskCitizenID(id string) string { return ids.MaskCitizenID(strings.TrimSpace(id)) }
 
 // scrubCitizenIDs masks, with MaskCitizenID, every run of characters in s
 // that looks like an unmasked 18-character citizen identity number: 17 ASCII
