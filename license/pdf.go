@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image/color"
@@ -39,6 +40,33 @@ type PDFMaker struct {
 
 // Make is an IssueRequest.PDF function.
 func (m *PDFMaker) Make(ctx context.Context, d *Data, token string) ([]byte, error) {
+	return m.make(ctx, d, token, nil)
+}
+
+// Copy is an annotated copy's request (加注件).
+type Copy struct {
+	License   string    `json:"license"`
+	Purpose   string    `json:"purpose"`   // 用途
+	Requester string    `json:"requester"` // 使用单位
+	Until     time.Time `json:"until"`     // the copy is valid until
+	MadeAt    time.Time `json:"madeAt"`
+}
+
+// TypCopy is the media type of an annotated copy's signed statement.
+const TypCopy = "eseal-license-copy+jws"
+
+// CopyKey is the catalog entry of an annotated copy: << /Token (signed Copy) >>.
+const CopyKey = "ESealLicenseCopy"
+
+// MakeCopy draws an annotated copy (加注件) of a license: the license face
+// with a note stating purpose, requester and expiry, marked 加注件, carrying
+// the license's signed data and a signed statement of the annotation, sealed
+// by the issuer.
+func (m *PDFMaker) MakeCopy(ctx context.Context, d *Data, token string, c *Copy) ([]byte, error) {
+	return m.make(ctx, d, token, c)
+}
+
+func (m *PDFMaker) make(ctx context.Context, d *Data, token string, annot *Copy) ([]byte, error) {
 	t, err := m.Catalog.Type(d.TypeCode)
 	if err != nil {
 		return nil, err
@@ -71,6 +99,19 @@ func (m *PDFMaker) Make(ctx context.Context, d *Data, token string) ([]byte, err
 	if d.Replaces != "" {
 		doc.Fields = append(doc.Fields, render.Field{Label: "换发说明", Value: fmt.Sprintf("第 %d 版，换发自 %s", d.Version, d.Replaces)})
 	}
+	var copyToken string
+	if annot != nil {
+		note := fmt.Sprintf("本件为电子证照加注件，仅供%s办理%s使用，有效期至%s，他用无效。", annot.Requester, annot.Purpose, annot.Until.In(beijing).Format("2006年01月02日"))
+		doc.Fields = append(doc.Fields, render.Field{Label: "加注", Value: note})
+		doc.Watermark = "加注件"
+		b, err := json.Marshal(annot)
+		if err != nil {
+			return nil, err
+		}
+		if copyToken, err = SignToken(m.Issuer, TypCopy, b); err != nil {
+			return nil, err
+		}
+	}
 	size := m.Seal.SizeMM
 	if size == 0 {
 		size = 42
@@ -80,7 +121,7 @@ func (m *PDFMaker) Make(ctx context.Context, d *Data, token string) ([]byte, err
 	if err != nil {
 		return nil, err
 	}
-	withData, err := embedToken(raw, d.Identifier, token)
+	withData, err := embedToken(raw, d.Identifier, token, copyToken)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +142,7 @@ func (m *PDFMaker) Make(ctx context.Context, d *Data, token string) ([]byte, err
 
 // embedToken writes the signed license data into the PDF's catalog by
 // incremental update.
-func embedToken(doc []byte, id, token string) ([]byte, error) {
+func embedToken(doc []byte, id, token, copyToken string) ([]byte, error) {
 	r, err := pdf.Open(bytes.NewReader(doc), int64(len(doc)))
 	if err != nil {
 		return nil, err
@@ -113,6 +154,9 @@ func embedToken(doc []byte, id, token string) ([]byte, error) {
 	u := pdf.NewUpdate(r)
 	c := cat.Clone().(types.Dict)
 	c[CatalogKey] = types.Dict{"Token": types.StringLiteral(token), "Identifier": types.StringLiteral(id)}
+	if copyToken != "" {
+		c[CopyKey] = types.Dict{"Token": types.StringLiteral(copyToken)}
+	}
 	u.Set(ref, c)
 	ser, err := u.Serialize(int64(len(doc)), []byte("\n"))
 	if err != nil {
@@ -163,4 +207,33 @@ func parseColor(s string) color.Color {
 		return nil
 	}
 	return color.RGBA{R: uint8(v >> 16), G: uint8(v >> 8), B: uint8(v), A: 255}
+}
+
+// CopyFromPDF reads an annotated copy's signed statement, if the PDF is one.
+func CopyFromPDF(in io.ReaderAt, size int64, keys KeyLookup) (*Copy, error) {
+	r, err := pdf.Open(in, size)
+	if err != nil {
+		return nil, err
+	}
+	cat, _, err := r.Catalog()
+	if err != nil {
+		return nil, err
+	}
+	d, err := r.Dict(cat[CopyKey])
+	if err != nil || d == nil {
+		return nil, err
+	}
+	b, _ := pdf.Bytes(d["Token"])
+	v, err := VerifyToken(string(b), keys)
+	if err != nil {
+		return nil, err
+	}
+	if v.Type != TypCopy {
+		return nil, fmt.Errorf("%w: an annotated copy's statement has media type %q", ErrBadToken, v.Type)
+	}
+	var c Copy
+	if err := json.Unmarshal(v.Payload, &c); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadToken, err)
+	}
+	return &c, nil
 }

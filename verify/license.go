@@ -51,6 +51,7 @@ type LicenseReport struct {
 	CheckedAt  time.Time     `json:"checkedAt"`
 	Checks     []Check       `json:"checks"`
 	PDF        *Report       `json:"pdf,omitempty"`
+	Copy       *license.Copy `json:"copy,omitempty"` // an annotated copy's statement (加注件)
 	Data       *license.Data `json:"-"`
 }
 
@@ -77,6 +78,7 @@ const (
 	ReasonStatusUnknown    Reason = "STATUS_UNAVAILABLE"
 	ReasonPDFNotValid      Reason = "SEAL_NOT_VALID"
 	ReasonMismatch         Reason = "DATA_MISMATCH"
+	ReasonCopyExpired      Reason = "COPY_EXPIRED"
 )
 
 var jwsShape = regexp.MustCompile(`^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$`)
@@ -148,7 +150,42 @@ func LicensePDF(ctx context.Context, in []byte, opts LicenseOptions) (*LicenseRe
 		return rep, nil
 	}
 	verifyToken(ctx, rep, tok, opts)
+	checkCopy(rep, in, opts)
 	return rep, nil
+}
+
+// checkCopy reads an annotated copy's statement (加注件), when the PDF is
+// one: it must be signed by a known issuer key, name this license, and not
+// have run out.
+func checkCopy(rep *LicenseReport, in []byte, opts LicenseOptions) {
+	keys := opts.Keys
+	if keys == nil && opts.Registry != nil {
+		keys = opts.Registry.Keys
+	}
+	if keys == nil {
+		return
+	}
+	c, err := license.CopyFromPDF(bytes.NewReader(in), int64(len(in)), keys)
+	if err != nil {
+		rep.check("annotated copy statement", false, "%v", err)
+		rep.fail(Invalid, ReasonSigCrypto, "the annotated copy's statement: %v", err)
+		return
+	}
+	if c == nil {
+		return
+	}
+	rep.Copy = c
+	if rep.Identifier != "" && c.License != rep.Identifier {
+		rep.check("annotated copy statement", false, "the statement is for %s", c.License)
+		rep.fail(Invalid, ReasonMismatch, "the annotated copy's statement is for %s, not %s", c.License, rep.Identifier)
+		return
+	}
+	if rep.CheckedAt.After(c.Until) {
+		rep.check("annotated copy in force", false, "for %s, %s; ran out %s", c.Requester, c.Purpose, c.Until.Format(time.RFC3339))
+		rep.fail(Invalid, ReasonCopyExpired, "this annotated copy for %s (%s) ran out on %s", c.Requester, c.Purpose, c.Until.Format(time.DateOnly))
+		return
+	}
+	rep.check("annotated copy in force", true, "for %s, %s; until %s", c.Requester, c.Purpose, c.Until.Format(time.RFC3339))
 }
 
 func newLicenseReport(input string, opts LicenseOptions) *LicenseReport {
@@ -323,6 +360,9 @@ func (l *LicenseReport) WriteText(w interface{ Write([]byte) (int, error) }) err
 	}
 	if l.Status != "" {
 		fmt.Fprintf(&b, "  status:  %s %s, from %s\n", l.StatusName, l.Status, l.StatusFrom)
+	}
+	if l.Copy != nil {
+		fmt.Fprintf(&b, "  加注件:  for %s, %s, until %s\n", l.Copy.Requester, l.Copy.Purpose, l.Copy.Until.Format(time.DateOnly))
 	}
 	fmt.Fprintf(&b, "  checked: %s\n", l.CheckedAt.Format(time.RFC3339))
 	for _, c := range l.Checks {

@@ -187,3 +187,82 @@ func TestLicensePDFTampered(t *testing.T) {
 		t.Fatalf("%s", rep.Verdict)
 	}
 }
+
+// An annotated copy (加注件) verifies while in force and names its purpose;
+// its twins: run out, the license revoked, a statement for another
+// license, a statement signed by a stranger, and copies of a license that
+// is not valid are refused.
+func TestAnnotatedCopy(t *testing.T) {
+	e := newLicEnv(t)
+	ctx := context.Background()
+	iss := e.issue(t, true)
+	id := iss.Data.Identifier
+	maker := &license.PDFMaker{Catalog: e.reg.Catalog, BaseURL: "https://v.example", Issuer: e.iss.Signer, Seal: e.pki.Options(seal.ModeSM2)}
+	until := e.now.Add(72 * time.Hour)
+	cp, err := e.reg.AnnotatedCopy(ctx, e.iss, maker, id, "办理营业执照变更", "某区政务服务中心", until, "clerk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := e.opts
+	opts.Time = e.now
+	rep, err := verify.LicensePDF(ctx, cp, opts)
+	expectLicense(t, rep, err, verify.Valid, verify.ReasonOK)
+	if rep.Copy == nil || rep.Copy.Purpose != "办理营业执照变更" || rep.Copy.Requester != "某区政务服务中心" || rep.Copy.License != id {
+		t.Fatalf("copy statement %+v", rep.Copy)
+	}
+	evs, err := e.reg.Store.LicenseEvents(ctx, id)
+	if err != nil || evs[len(evs)-1].Event != "copied" {
+		t.Fatalf("events %+v %v", evs, err)
+	}
+	// The original is not a copy.
+	rep, err = verify.LicensePDF(ctx, iss.PDF, opts)
+	expectLicense(t, rep, err, verify.Valid, verify.ReasonOK)
+	if rep.Copy != nil {
+		t.Fatal("the original reported as a copy")
+	}
+
+	// Run out.
+	late := opts
+	late.Time = until.Add(time.Minute)
+	e.now = late.Time
+	rep, err = verify.LicensePDF(ctx, cp, late)
+	expectLicense(t, rep, err, verify.Invalid, verify.ReasonCopyExpired)
+	e.now = opts.Time
+
+	// Stranger's statement: the copy's key is not an issuer key.
+	k, _ := sm2.GenerateKey(rand.Reader)
+	stranger := *maker
+	stranger.Issuer = k
+	forged, err := stranger.MakeCopy(ctx, iss.Data, iss.Token, &license.Copy{License: id, Purpose: "任意用途", Requester: "任意单位", Until: until.Add(24 * 365 * time.Hour), MadeAt: e.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err = verify.LicensePDF(ctx, forged, opts)
+	expectLicense(t, rep, err, verify.Invalid, verify.ReasonSigCrypto)
+
+	// A statement for another license.
+	other := e.issue(t, false)
+	wrong, err := maker.MakeCopy(ctx, iss.Data, iss.Token, &license.Copy{License: other.Data.Identifier, Purpose: "p", Requester: "r", Until: until, MadeAt: e.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err = verify.LicensePDF(ctx, wrong, opts)
+	expectLicense(t, rep, err, verify.Invalid, verify.ReasonMismatch)
+
+	// Refused: no purpose, a past date, a license not valid.
+	if _, err := e.reg.AnnotatedCopy(ctx, e.iss, maker, id, "", "r", until, "clerk"); !errors.Is(err, license.ErrInvalidData) {
+		t.Fatalf("no purpose: %v", err)
+	}
+	if _, err := e.reg.AnnotatedCopy(ctx, e.iss, maker, id, "p", "r", e.now.Add(-time.Hour), "clerk"); !errors.Is(err, license.ErrInvalidData) {
+		t.Fatalf("past date: %v", err)
+	}
+	if err := e.reg.Change(ctx, e.iss, id, license.StatusRevoked, "注销", "clerk"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.reg.AnnotatedCopy(ctx, e.iss, maker, id, "p", "r", until, "clerk"); !errors.Is(err, license.ErrBadLifecycle) {
+		t.Fatalf("revoked: %v", err)
+	}
+	// The copy made before revocation now reports the revocation.
+	rep, err = verify.LicensePDF(ctx, cp, opts)
+	expectLicense(t, rep, err, verify.Invalid, verify.ReasonLicenseRevoked)
+}

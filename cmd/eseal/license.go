@@ -27,7 +27,7 @@ seals, the store, and the public URL printed in QR codes.`,
 	}
 	configFlag(c, &cfgPath)
 	c.AddCommand(newLicenseTypesCmd(&cfgPath), newLicenseIssueCmd(&cfgPath), newLicenseShowCmd(&cfgPath), newLicenseVerifyCmd(&cfgPath),
-		newLicenseHolderCmd(&cfgPath), newLicenseReplaceCmd(&cfgPath))
+		newLicenseHolderCmd(&cfgPath), newLicenseReplaceCmd(&cfgPath), newLicenseCopyCmd(&cfgPath))
 	for _, ev := range []struct{ use, event, short string }{
 		{"suspend", "suspended", "Suspend a license (暂扣)"},
 		{"reinstate", "reinstated", "Lift a suspension"},
@@ -88,26 +88,45 @@ func readFace(path string) (map[string]string, error) {
 }
 
 func newLicenseIssueCmd(cfgPath *string) *cobra.Command {
-	var typ, data, holder, out, issuerCode, tokenOut string
+	var typ, data, holder, out, issuerCode, tokenOut, batch, outDir string
 	c := &cobra.Command{
-		Use:   "issue --type CODE --data face.json [--holder-id ID] --out license.pdf",
+		Use:   "issue --type CODE (--data face.json --out license.pdf | --batch faces.jsonl --out-dir DIR)",
 		Short: "Issue a license: validate, sign, render with seal and QR code, store",
 		Long: `issue checks the face data against the license type, assigns the GB/T
 36904 identifier and the printed number, signs the license data with the
 issuing department's SM2 key, draws the license PDF with a QR code, stamps
 it with the department's seal and stores all of it in one transaction.
-The identifier is printed on stdout.`,
+The identifier is printed on stdout.
+
+With --batch, issue one license per line of a JSON Lines file
+({"ref":"A001","face":{...}} per line) or per row of a CSV file (a header of
+face keys, optionally ref and holderId). Each PDF is written to
+DIR/REF.pdf and journaled in DIR/issued.csv (ref, identifier, number, file).
+An interrupted or crashed batch is resumed by running the same command
+again: lines already issued are not issued twice, and a license that was
+issued just before a crash gets its file.`,
 		Example: `  cat > face.json <<'END'
   {"name":"李小明","sex":"男","idNumber":"11010519491231002X","address":"某市某区某某路1号","since":"2026-01-02"}
   END
-  eseal license issue --type 11110000MB12345624001 --data face.json --out permit.pdf`,
+  eseal license issue --type 11110000MB12345624001 --data face.json --out permit.pdf
+  eseal license issue --type 11110000MB12345624001 --batch permits.jsonl --out-dir permits/`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if typ == "" || data == "" {
-				return usageErrorf("--type and --data are required")
+			if typ == "" || (data == "") == (batch == "") {
+				return usageErrorf("--type and one of --data or --batch are required")
+			}
+			if batch != "" && (outDir == "" || out != "" || tokenOut != "") {
+				return usageErrorf("--batch writes into --out-dir (and not --out or --token-out)")
 			}
 			ctx := cmd.Context()
-			face, err := readFace(data)
+			var face map[string]string
+			var lines []batchLine
+			var err error
+			if batch != "" {
+				lines, err = readBatch(batch)
+			} else {
+				face, err = readFace(data)
+			}
 			if err != nil {
 				return err
 			}
@@ -130,6 +149,17 @@ The identifier is printed on stdout.`,
 			iss, maker, err := n.issuer(ctx, is)
 			if err != nil {
 				return err
+			}
+			if batch != "" {
+				if maker == nil {
+					return fmt.Errorf("issuer %s has no seal configured, so no PDF can be made", is.Code)
+				}
+				b, err := openBatchRun(outDir, batch, typ)
+				if err != nil {
+					return err
+				}
+				defer b.close()
+				return issueBatch(ctx, n, iss, maker, typ, holder, lines, b, cmd.OutOrStdout(), cmd.ErrOrStderr())
 			}
 			req := license.IssueRequest{Type: typ, Face: face, HolderID: holder, Actor: "cli"}
 			if out != "" {
@@ -164,6 +194,68 @@ The identifier is printed on stdout.`,
 	c.Flags().StringVar(&out, "out", "", "write the sealed license PDF here")
 	c.Flags().StringVar(&tokenOut, "token-out", "", "write the signed license data (compact JWS) here")
 	c.Flags().StringVar(&issuerCode, "issuer", "", "issuing department's USCC (default: the configured one allowed for the type)")
+	c.Flags().StringVar(&batch, "batch", "", "issue one license per line of this JSON Lines or CSV file")
+	c.Flags().StringVar(&outDir, "out-dir", "", "with --batch: write the PDFs and the journal issued.csv here")
+	return c
+}
+
+func newLicenseCopyCmd(cfgPath *string) *cobra.Command {
+	var purpose, requester, out string
+	var days int
+	c := &cobra.Command{
+		Use:   "copy ID --purpose TEXT --requester NAME [--days N] --out copy.pdf",
+		Short: "Make an annotated copy (加注件) of a valid license for one purpose",
+		Long: `copy draws the license again with a note stating what the copy may be used
+for, by whom and until when (加注件), marks it as a copy, signs a statement
+of the annotation with the issuer's key and seals the PDF. Verifying the
+copy reports the statement, and an expired copy verifies as invalid
+(COPY_EXPIRED). Making a copy is recorded in the license's history.`,
+		Example: `  eseal license copy 1.2.156.3005.2....K --purpose 办理公司变更登记 --requester 某区政务服务中心 --days 30 --out copy.pdf`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if purpose == "" || requester == "" || out == "" {
+				return usageErrorf("--purpose, --requester and --out are required")
+			}
+			if days < 1 || days > 3660 {
+				return usageErrorf("--days must be between 1 and 3660")
+			}
+			ctx := cmd.Context()
+			n, err := openNode(ctx, *cfgPath)
+			if err != nil {
+				return err
+			}
+			defer n.close()
+			rec, err := n.st.License(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			is, err := n.cfg.Issuer(rec.IssuerCode)
+			if err != nil {
+				return err
+			}
+			iss, maker, err := n.issuer(ctx, is)
+			if err != nil {
+				return err
+			}
+			if maker == nil {
+				return fmt.Errorf("issuer %s has no seal configured, so no PDF can be made", is.Code)
+			}
+			until := time.Now().Add(time.Duration(days) * 24 * time.Hour)
+			p, err := n.reg.AnnotatedCopy(ctx, iss, maker, args[0], purpose, requester, until, "cli")
+			if err != nil {
+				return err
+			}
+			if err := writeFileAtomic(out, p, 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "annotated copy of %s for %s (%s), valid until %s: %s\n", args[0], requester, purpose, until.Format(time.DateOnly), out)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&purpose, "purpose", "", "what the copy may be used for (用途)")
+	c.Flags().StringVar(&requester, "requester", "", "who may use it (使用单位)")
+	c.Flags().IntVar(&days, "days", 30, "how many days the copy is valid")
+	c.Flags().StringVar(&out, "out", "", "write the copy here")
 	return c
 }
 

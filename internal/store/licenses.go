@@ -165,6 +165,15 @@ func (o ops) SetLicenseStatus(ctx context.Context, id, from, to, replacedBy stri
 	return o.addLicenseEvent(ctx, ev)
 }
 
+// AddLicenseEvent records an event that does not change the status (an
+// annotated copy made, for instance).
+func (o ops) AddLicenseEvent(ctx context.Context, e LicenseEvent) error {
+	if _, err := o.License(ctx, e.LicenseID); err != nil {
+		return err
+	}
+	return o.addLicenseEvent(ctx, e)
+}
+
 func (o ops) addLicenseEvent(ctx context.Context, e LicenseEvent) error {
 	res, err := o.exec(ctx, `
 		INSERT INTO license_events (license_id, seq, at_us, event, reason, actor, token)
@@ -194,6 +203,25 @@ func (o ops) LicenseEvents(ctx context.Context, id string) ([]LicenseEvent, erro
 		}
 		e.At = fromMicros(at)
 		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// IssuedByActor maps the actors starting with prefix to the licenses they
+// issued: how a resumed batch finds the lines it already issued.
+func (o ops) IssuedByActor(ctx context.Context, prefix string) (map[string]string, error) {
+	rows, err := o.query(ctx, `SELECT actor, license_id FROM license_events WHERE event = 'issued' AND substr(actor, 1, ?) = ?`, len(prefix), prefix)
+	if err != nil {
+		return nil, fmt.Errorf("store: licenses issued by %s*: %w", prefix, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var actor, id string
+		if err := rows.Scan(&actor, &id); err != nil {
+			return nil, fmt.Errorf("store: licenses issued by %s*: %w", prefix, driverErr(err))
+		}
+		out[actor] = id
 	}
 	return out, rows.Err()
 }

@@ -116,8 +116,13 @@ type Tx interface {
 	// SetLicenseStatus changes a license's status from one value to another
 	// and records the signed event; ErrConflict if it is no longer in from.
 	SetLicenseStatus(ctx context.Context, id, from, to, replacedBy string, ev LicenseEvent) error
+	// AddLicenseEvent records an event that leaves the status as it is.
+	AddLicenseEvent(ctx context.Context, e LicenseEvent) error
 	// LicenseEvents is a license's history, oldest first.
 	LicenseEvents(ctx context.Context, id string) ([]LicenseEvent, error)
+	// IssuedByActor maps actors starting with prefix to the licenses they
+	// issued.
+	IssuedByActor(ctx context.Context, prefix string) (map[string]string, error)
 	// RecordHolderQuery records who looked up a holder's licenses and why.
 	RecordHolderQuery(ctx context.Context, q HolderQuery) error
 	// HolderQueries lists the holder lookups since a time.
