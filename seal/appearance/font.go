@@ -8,10 +8,8 @@ package appearance
 import (
 	"errors"
 	"fmt"
-	"os"
-	"strings"
-	"sync"
 
+	"github.com/eseal-project/eseal/internal/cjkfont"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
@@ -22,154 +20,49 @@ import (
 // package to install and the option that takes a font file.
 var ErrNoFont = errors.New("appearance: no usable Chinese font")
 
+// need allows CFF outlines: glyphs are read with golang.org/x/image/font/sfnt,
+// which reads them as well as TrueType ones.
+var need = cjkfont.Need{Err: ErrNoFont, Option: "--font"}
+
 // FontSearchPath lists, in order, the font files FindFont tries when no path
-// is given: Debian's fonts-wqy-microhei, fonts-wqy-zenhei and fonts-noto-cjk
-// (CFF outlines, which golang.org/x/image/font/sfnt reads too).
-var FontSearchPath = []string{
-	"/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-	"/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-	"/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-	"/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
-	"/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
-	"/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc",
-}
+// is given: Debian's fonts-wqy-microhei, fonts-wqy-zenhei, fonts-noto-cjk
+// (CFF outlines, which sfnt reads too), fonts-arphic-uming and
+// fonts-droid-fallback.
+var FontSearchPath = need.SearchPath()
 
 // FontError is the error for a font that is missing or unusable. It matches
 // ErrNoFont.
-type FontError struct {
-	// Tried lists each file tried and why it was not used, in order.
-	Tried []FontAttempt
-	// Explicit is set when the caller named the font file.
-	Explicit bool
-}
+type FontError = cjkfont.Error
 
 // FontAttempt is one font file FindFont tried.
-type FontAttempt struct {
-	Path string
-	Err  error
-}
-
-func (e *FontError) Error() string {
-	var b strings.Builder
-	b.WriteString(ErrNoFont.Error())
-	for i, a := range e.Tried {
-		if i == 0 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString("; ")
-		}
-		b.WriteString(a.Err.Error())
-	}
-	if e.Explicit {
-		b.WriteString("; pass a TrueType/OpenType font file (.ttf, .otf, .ttc) with Chinese glyphs to --font, or leave --font out to use an installed one (apt-get install fonts-wqy-microhei)")
-	} else {
-		b.WriteString("; install one (apt-get install fonts-wqy-microhei) or pass a TrueType/OpenType font file (.ttf, .otf, .ttc) with --font")
-	}
-	return b.String()
-}
-
-// Is makes errors.Is(err, ErrNoFont) true.
-func (e *FontError) Is(target error) bool { return target == ErrNoFont }
+type FontAttempt = cjkfont.Attempt
 
 // probeRunes must all have glyphs for a font to count as Chinese: common seal
 // characters plus the reference glyph used for text height.
 const probeRunes = "国印章公司0"
 
-var fontCache struct {
-	sync.Mutex
-	m map[string]*sfnt.Font
-}
+var fonts = cjkfont.Finder[*sfnt.Font]{Need: need, Load: parseChineseFont}
 
 // FindFont returns a Chinese font and the file it came from. A non-empty path
 // is the only file tried; otherwise FontSearchPath is searched. For a font
 // collection (.ttc) the first font with Chinese glyphs is used, preferring a
-// Simplified Chinese one. Parsed fonts are cached by path, and are safe for
-// concurrent use.
+// Simplified Chinese one. Parsed fonts are cached by file, read again when
+// the file changes, and are safe for concurrent use.
 func FindFont(path string) (*sfnt.Font, string, error) {
-	paths := FontSearchPath
-	if path != "" {
-		paths = []string{path}
-	}
-	fe := &FontError{Explicit: path != ""}
-	for _, p := range paths {
-		f, err := loadFont(p)
-		if err == nil {
-			return f, p, nil
-		}
-		if path == "" && errors.Is(err, os.ErrNotExist) {
-			err = fmt.Errorf("%s not found", p)
-		}
-		fe.Tried = append(fe.Tried, FontAttempt{Path: p, Err: err})
-	}
-	return nil, "", fe
+	return fonts.FindAny(path, FontSearchPath)
 }
 
-func loadFont(path string) (*sfnt.Font, error) {
-	fontCache.Lock()
-	defer fontCache.Unlock()
-	if f, ok := fontCache.m[path]; ok {
-		return f, nil
-	}
-	data, err := os.ReadFile(path)
+// parseChineseFont parses one font and checks that it has glyphs for
+// probeRunes.
+func parseChineseFont(_ string, _ int, data []byte) (*sfnt.Font, error) {
+	f, err := sfnt.Parse(data)
 	if err != nil {
 		return nil, err
 	}
-	f, err := parseChineseFont(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if err := checkGlyphs(f, new(sfnt.Buffer)); err != nil {
+		return nil, err
 	}
-	if fontCache.m == nil {
-		fontCache.m = make(map[string]*sfnt.Font)
-	}
-	fontCache.m[path] = f
 	return f, nil
-}
-
-// parseChineseFont parses a font file or collection and picks a font that
-// has glyphs for probeRunes.
-func parseChineseFont(data []byte) (*sfnt.Font, error) {
-	c, err := sfnt.ParseCollection(data)
-	if err != nil {
-		return nil, fmt.Errorf("not a TrueType/OpenType font: %w", err)
-	}
-	var b sfnt.Buffer
-	var first *sfnt.Font
-	var lastErr error
-	for i := 0; i < c.NumFonts(); i++ {
-		f, err := c.Font(i)
-		if err != nil {
-			// Perhaps only unaligned tables, as in wqy-microhei.ttc.
-			single, rerr := realign(data, i)
-			if rerr != nil {
-				lastErr = err
-				continue
-			}
-			if f, rerr = sfnt.Parse(single); rerr != nil {
-				lastErr = err
-				continue
-			}
-		}
-		if err := checkGlyphs(f, &b); err != nil {
-			lastErr = err
-			continue
-		}
-		// Noto CJK collections hold JP, KR, SC, TC and HK fonts whose
-		// ideographs differ in detail; a seal of a Chinese department wants SC.
-		name, _ := f.Name(&b, sfnt.NameIDFull)
-		if strings.Contains(name, " SC") {
-			return f, nil
-		}
-		if first == nil {
-			first = f
-		}
-	}
-	if first != nil {
-		return first, nil
-	}
-	if lastErr == nil {
-		lastErr = errors.New("empty font collection")
-	}
-	return nil, lastErr
 }
 
 func checkGlyphs(f *sfnt.Font, b *sfnt.Buffer) error {

@@ -1,16 +1,13 @@
 package appearance
 
 import (
-	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/sfnt"
-	"golang.org/x/image/math/fixed"
 )
 
 func TestMissingGlyph(t *testing.T) {
@@ -71,73 +68,8 @@ func TestNotChineseFont(t *testing.T) {
 	}
 }
 
-// unalign rewrites a single-font file with its tables at odd offsets, as
-// FontForge wrote wqy-microhei.ttc.
-func unalign(t *testing.T, data []byte) []byte {
-	t.Helper()
-	be := binary.BigEndian
-	n := int(be.Uint16(data[4:]))
-	out := append([]byte(nil), data[:12+16*n]...)
-	for i := 0; i < n; i++ {
-		r := data[12+16*i:]
-		o, l := be.Uint32(r[8:]), be.Uint32(r[12:])
-		out = append(out, 0) // one byte of padding puts the table off by one
-		be.PutUint32(out[12+16*i+8:], uint32(len(out)))
-		out = append(out, data[o:o+l]...)
-	}
-	return out
-}
-
-func TestRealign(t *testing.T) {
-	bad := unalign(t, goregular.TTF)
-	if _, err := sfnt.Parse(bad); err == nil {
-		t.Fatal("sfnt now reads fonts with unaligned tables; realign may be unneeded")
-	}
-	good, err := realign(bad, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := sfnt.Parse(good)
-	if err != nil {
-		t.Fatalf("realigned font: %v", err)
-	}
-	orig, err := sfnt.Parse(goregular.TTF)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b1, b2 sfnt.Buffer
-	for _, r := range "Seal 0123" {
-		x1, _ := orig.GlyphIndex(&b1, r)
-		x2, _ := f.GlyphIndex(&b2, r)
-		s1, err1 := orig.LoadGlyph(&b1, x1, fixed.I(100), nil)
-		s2, err2 := f.LoadGlyph(&b2, x2, fixed.I(100), nil)
-		if x1 != x2 || err1 != nil || err2 != nil || len(s1) != len(s2) {
-			t.Fatalf("glyph %q: index %d/%d, %v/%v, %d/%d segments", r, x1, x2, err1, err2, len(s1), len(s2))
-		}
-		for i := range s1 {
-			if s1[i] != s2[i] {
-				t.Fatalf("glyph %q segment %d: %v, want %v", r, i, s2[i], s1[i])
-			}
-		}
-	}
-
-	// Truncated or lying input is an error, not a panic.
-	for _, cut := range []int{0, 5, 12, 40, len(bad) / 2, len(bad) - 1} {
-		if _, err := realign(bad[:cut], 0); err == nil {
-			t.Errorf("realign of %d of %d bytes: no error", cut, len(bad))
-		}
-	}
-	if _, err := realign(bad, 1); err == nil {
-		t.Error("realign(font, 1) of a single font: no error")
-	}
-	ttc := append([]byte("ttcf\x00\x01\x00\x00\x00\x00\x00\x05"), make([]byte, 8)...)
-	if _, err := realign(ttc, 3); err == nil {
-		t.Error("realign of a collection claiming 5 fonts in 20 bytes: no error")
-	}
-}
-
 // TestWQYMicroHei checks the font the service finds first on Debian, whose
-// unaligned tables sfnt reads only through realign.
+// unaligned tables sfnt reads only once cjkfont.Extract has aligned them.
 func TestWQYMicroHei(t *testing.T) {
 	needFont(t)
 	f, path, err := FindFont(FontSearchPath[0])
