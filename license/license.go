@@ -119,6 +119,27 @@ type Registry struct {
 	// Keys finds issuer keys by key id, for verifying tokens and events.
 	Keys KeyLookup
 	Now  func() time.Time
+	// Record, when set, is called inside the transaction that commits each
+	// act on a license (an issuance, a status change, a replacement, an
+	// annotated copy), so the act and what Record writes (an audit entry)
+	// commit together or not at all.
+	Record func(ctx context.Context, tx store.Tx, a Act) error
+}
+
+// Act is one act on a license, as Registry.Record sees it.
+type Act struct {
+	Event   string // issued, suspended, reinstated, revoked, cancelled, replaced, copied
+	License string
+	Actor   string
+	Reason  string
+	Data    *Data // issued: the data signed
+}
+
+func (r *Registry) record(ctx context.Context, tx store.Tx, a Act) error {
+	if r.Record == nil {
+		return nil
+	}
+	return r.Record(ctx, tx, a)
 }
 
 func (r *Registry) now() time.Time {
@@ -262,7 +283,12 @@ func (r *Registry) issue(ctx context.Context, iss *Issuer, req IssueRequest, ver
 	ev := store.LicenseEvent{At: now, Event: "issued", Actor: req.Actor, Token: event}
 	if replaces == "" {
 		// Record and first event in one transaction: one commit.
-		err := r.Store.WithTx(ctx, func(tx store.Tx) error { return tx.PutLicense(ctx, rec, ev) })
+		err := r.Store.WithTx(ctx, func(tx store.Tx) error {
+			if err := tx.PutLicense(ctx, rec, ev); err != nil {
+				return err
+			}
+			return r.record(ctx, tx, Act{Event: "issued", License: d.Identifier, Actor: req.Actor, Data: d})
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -281,6 +307,9 @@ func (r *Registry) issue(ctx context.Context, iss *Issuer, req IssueRequest, ver
 		if err := tx.PutLicense(ctx, rec, ev); err != nil {
 			return err
 		}
+		if err := r.record(ctx, tx, Act{Event: "issued", License: d.Identifier, Actor: req.Actor, Reason: "replaces " + replaces, Data: d}); err != nil {
+			return err
+		}
 		why := "replaced by " + d.Identifier
 		if req.Reason != "" {
 			why = req.Reason + "; " + why
@@ -289,8 +318,12 @@ func (r *Registry) issue(ctx context.Context, iss *Issuer, req IssueRequest, ver
 		if err != nil {
 			return err
 		}
-		return tx.SetLicenseStatus(ctx, replaces, old.Status, StatusReplaced, d.Identifier,
+		err = tx.SetLicenseStatus(ctx, replaces, old.Status, StatusReplaced, d.Identifier,
 			store.LicenseEvent{At: now, Event: "replaced", Reason: why, Actor: req.Actor, Token: oldEv})
+		if err != nil {
+			return err
+		}
+		return r.record(ctx, tx, Act{Event: "replaced", License: replaces, Actor: req.Actor, Reason: why})
 	})
 	if err != nil {
 		return nil, err
@@ -362,7 +395,12 @@ func (r *Registry) Change(ctx context.Context, iss *Issuer, id, event, reason, a
 	if err != nil {
 		return err
 	}
-	return r.Store.SetLicenseStatus(ctx, id, rec.Status, tr.to, "", store.LicenseEvent{At: now, Event: event, Reason: reason, Actor: actor, Token: tok})
+	return r.Store.WithTx(ctx, func(tx store.Tx) error {
+		if err := tx.SetLicenseStatus(ctx, id, rec.Status, tr.to, "", store.LicenseEvent{At: now, Event: event, Reason: reason, Actor: actor, Token: tok}); err != nil {
+			return err
+		}
+		return r.record(ctx, tx, Act{Event: event, License: id, Actor: actor, Reason: reason})
+	})
 }
 
 // Replace issues a new version of a license (换发) with new face data and
@@ -479,8 +517,12 @@ func (r *Registry) AnnotatedCopy(ctx context.Context, iss *Issuer, maker *PDFMak
 	if err != nil {
 		return nil, err
 	}
+	why := fmt.Sprintf("%s; %s; until %s", requester, purpose, c.Until.Format(time.DateOnly))
 	err = r.Store.WithTx(ctx, func(tx store.Tx) error {
-		return tx.AddLicenseEvent(ctx, store.LicenseEvent{LicenseID: id, At: now, Event: "copied", Reason: fmt.Sprintf("%s; %s; until %s", requester, purpose, c.Until.Format(time.DateOnly)), Actor: actor, Token: tok})
+		if err := tx.AddLicenseEvent(ctx, store.LicenseEvent{LicenseID: id, At: now, Event: "copied", Reason: why, Actor: actor, Token: tok}); err != nil {
+			return err
+		}
+		return r.record(ctx, tx, Act{Event: "copied", License: id, Actor: actor, Reason: why})
 	})
 	if err != nil {
 		return nil, err

@@ -387,3 +387,50 @@ func TestByHolder(t *testing.T) {
 }
 
 func ecdsaP256() elliptic.Curve { return elliptic.P256() }
+
+// Registry.Record runs inside each act's transaction: when it fails the
+// act is not committed, and it sees every act with its event.
+func TestRecordHook(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	var seen []string
+	fail := true
+	e.reg.Record = func(ctx context.Context, tx store.Tx, a license.Act) error {
+		if fail {
+			return errors.New("audit log unavailable")
+		}
+		seen = append(seen, a.Event+" "+a.License)
+		return nil
+	}
+	if _, err := e.reg.Issue(ctx, e.police, license.IssueRequest{Type: residentType, Face: residentFace()}); err == nil {
+		t.Fatal("issued although recording failed")
+	}
+	if n, err := e.reg.Store.CountLicenses(ctx); err != nil || n != 0 {
+		t.Fatalf("%d licenses committed without their record (%v)", n, err)
+	}
+	fail = false
+	iss, err := e.reg.Issue(ctx, e.police, license.IssueRequest{Type: residentType, Face: residentFace()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := iss.Data.Identifier
+	fail = true
+	if err := e.reg.Change(ctx, e.police, id, "suspended", "核查", "clerk"); err == nil {
+		t.Fatal("suspended although recording failed")
+	}
+	if st, _ := e.reg.Get(ctx, id); st.Status != license.StatusValid {
+		t.Fatalf("status %s after a failed record", st.Status)
+	}
+	fail = false
+	if err := e.reg.Change(ctx, e.police, id, "suspended", "核查", "clerk"); err != nil {
+		t.Fatal(err)
+	}
+	nv, err := e.reg.Replace(ctx, e.police, id, license.IssueRequest{Actor: "clerk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"issued " + id, "suspended " + id, "issued " + nv.Data.Identifier, "replaced " + id}
+	if strings.Join(seen, "|") != strings.Join(want, "|") {
+		t.Fatalf("recorded %q, want %q", seen, want)
+	}
+}
