@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"fmt"
+	"github.com/eseal-project/eseal/internal/api"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -70,7 +71,7 @@ func openNode(ctx context.Context, configPath string) (*node, error) {
 	if n.st, err = store.Open(ctx, cfg.Store); err != nil {
 		return nil, err
 	}
-	n.reg = &license.Registry{Store: n.st, Catalog: n.cat, Keys: license.StaticKeys(n.keys...)}
+	n.reg = &license.Registry{Store: n.st, Catalog: n.cat, Keys: license.StaticKeys(n.keys...), Record: api.LicenseActs(cfg.NodeName)}
 	return n, nil
 }
 

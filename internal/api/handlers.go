@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/eseal-project/eseal/federation"
+	"github.com/eseal-project/eseal/internal/audit"
 	"github.com/eseal-project/eseal/internal/auth"
 	"github.com/eseal-project/eseal/internal/page"
 	"github.com/eseal-project/eseal/internal/store"
@@ -111,21 +112,25 @@ func (s *Server) handleSeal(w http.ResponseWriter, r *http.Request) {
 	}
 	client := clientID(ctx)
 	sum := hex.EncodeToString(h.Sum(nil))
-	if err := s.Store.RecordSealUse(ctx, sealID, opts.Time, fmt.Sprintf("sha256:%s field %s client %s", sum, res.Field, client)); err != nil {
-		s.Log.Error("recording a seal use", "seal", sealID, "err", err)
-		fail(w, 500, "internal", "the stamp could not be recorded")
-		return
-	}
-	ref, err := s.Audit.Record(ctx, "seal.stamped", client, sealID, "sha256:"+sum+" in sha256:"+inSum)
+	// The seal's use and its audit entry commit together.
+	var index uint64
+	err = s.Store.WithTx(ctx, func(tx store.Tx) error {
+		if err := tx.RecordSealUse(ctx, sealID, opts.Time, fmt.Sprintf("sha256:%s field %s client %s", sum, res.Field, client)); err != nil {
+			return err
+		}
+		index, err = audit.Append(ctx, tx, audit.Entry{Kind: audit.KindSealStamped, Actor: client, Subject: auditField(sealID, auditMaxField),
+			Detail: "sha256:" + sum + " in sha256:" + inSum, Node: s.Node.Name})
+		return err
+	})
 	if err != nil {
-		s.Log.Error("audit", "err", err)
+		s.Log.Error("recording a seal use", "seal", sealID, "err", err)
 		fail(w, 500, "internal", "the stamp could not be recorded")
 		return
 	}
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("X-Eseal-Field", res.Field)
 	w.Header().Set("X-Eseal-Sha256", sum)
-	w.Header().Set("X-Eseal-Audit-Index", strconv.FormatUint(ref.Index, 10))
+	w.Header().Set("X-Eseal-Audit-Index", strconv.FormatUint(index, 10))
 	w.Header().Set("Content-Length", strconv.FormatInt(res.Size, 10))
 	w.WriteHeader(200)
 	if _, err := out.Seek(0, io.SeekStart); err == nil {
@@ -188,15 +193,13 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 	if wantPDF && is.PDF != nil {
 		ir.PDF = is.PDF.Make
 	}
+	ctx, acts := withActIndexes(ctx)
 	iss, err := s.Registry.Issue(ctx, is.Issuer, ir)
 	if err != nil {
 		licenseError(w, s, err)
 		return
 	}
-	ref, err := s.Audit.Record(ctx, "license.issued", client, iss.Data.Identifier, "type "+iss.Data.TypeCode+" holder "+maskCode(iss.Data.HolderCode))
-	if err != nil {
-		s.Log.Error("audit", "err", err)
-	}
+	ref := s.actRef(ctx, acts, "issued", iss.Data.Identifier)
 	resp := issueResponse{Identifier: iss.Data.Identifier, Number: iss.Data.Number, Token: iss.Token, Data: iss.Data, Audit: ref,
 		Page: strings.TrimRight(publicURL(s), "/") + "/v/" + iss.Data.Identifier}
 	if iss.PDF != nil {
@@ -271,6 +274,7 @@ func (s *Server) handleChange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	client := clientID(ctx)
+	ctx, acts := withActIndexes(ctx)
 	if event == "replace" {
 		ir := license.IssueRequest{Face: req.Face, Actor: client, Reason: req.Reason}
 		if is.PDF != nil {
@@ -281,7 +285,7 @@ func (s *Server) handleChange(w http.ResponseWriter, r *http.Request) {
 			licenseError(w, s, err)
 			return
 		}
-		ref, _ := s.Audit.Record(ctx, "license.replaced", client, id, "by "+iss.Data.Identifier)
+		ref := s.actRef(ctx, acts, "replaced", id)
 		resp := issueResponse{Identifier: iss.Data.Identifier, Number: iss.Data.Number, Token: iss.Token, Data: iss.Data, Audit: ref,
 			Page: strings.TrimRight(publicURL(s), "/") + "/v/" + iss.Data.Identifier}
 		if iss.PDF != nil {
@@ -294,10 +298,7 @@ func (s *Server) handleChange(w http.ResponseWriter, r *http.Request) {
 		licenseError(w, s, err)
 		return
 	}
-	ref, err := s.Audit.Record(ctx, "license."+event, client, id, req.Reason)
-	if err != nil {
-		s.Log.Error("audit", "err", err)
-	}
+	ref := s.actRef(ctx, acts, event, id)
 	writeJSON(w, 200, map[string]any{"identifier": id, "event": event, "audit": ref})
 }
 
@@ -368,7 +369,7 @@ func (s *Server) handleVerifyLicense(w http.ResponseWriter, r *http.Request) {
 	var err error
 	var input []byte
 	subject := ""
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/pdf") {
+	if mt, _ := mediaType(r); mt == "application/pdf" {
 		body, ok := s.readBody(w, r)
 		if !ok {
 			return

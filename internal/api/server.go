@@ -9,17 +9,18 @@ import (
 	"context"
 	"crypto"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/emmansun/gmsm/smx509"
 
@@ -29,6 +30,7 @@ import (
 	"github.com/eseal-project/eseal/internal/page"
 	"github.com/eseal-project/eseal/internal/store"
 	"github.com/eseal-project/eseal/license"
+	"github.com/eseal-project/eseal/license/ids"
 	"github.com/eseal-project/eseal/seal"
 	"github.com/eseal-project/eseal/verify"
 )
@@ -104,6 +106,10 @@ func (s *Server) Handler() http.Handler {
 	if s.StatusTTL == 0 {
 		s.StatusTTL = 5 * time.Minute
 	}
+	if s.Registry != nil && s.Registry.Record == nil {
+		// Every act on a license is audited in its own transaction.
+		s.Registry.Record = LicenseActs(s.Node.Name)
+	}
 	mux := http.NewServeMux()
 	scope := auth.Scopes
 	// Public.
@@ -141,8 +147,54 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
+// fail answers an error. Messages often quote what the client sent (a
+// face value, an identifier, a header), so citizen identity numbers in
+// them are masked: an error is logged and cached in more places than the
+// request was.
 func fail(w http.ResponseWriter, status int, code, format string, a ...any) {
-	writeJSON(w, status, apiError{Error: code, Message: fmt.Sprintf(format, a...)})
+	writeJSON(w, status, apiError{Error: code, Message: maskCitizenIDs(fmt.Sprintf(format, a...))})
+}
+
+// maskCitizenIDs masks (ids.MaskCitizenID) every run of 17 digits and a
+// digit or X in s, not touching another digit, that starts with a non-zero
+// digit and holds a plausible birth date in characters 7-14. The check
+// character is not tested: a mistyped number is still personal. This
+// covers what the audit log refuses as a citizen ID number.
+func maskCitizenIDs(s string) string {
+	isDigit := func(c byte) bool { return '0' <= c && c <= '9' }
+	num := func(s string) int {
+		n := 0
+		for i := 0; i < len(s); i++ {
+			n = n*10 + int(s[i]-'0')
+		}
+		return n
+	}
+	var b []byte
+	last := 0
+	for i := 0; i+18 <= len(s); i++ {
+		if s[i] == '0' || !isDigit(s[i]) || i > 0 && isDigit(s[i-1]) {
+			continue
+		}
+		c := s[i : i+18]
+		j := 0
+		for j < 17 && isDigit(c[j]) {
+			j++
+		}
+		if j < 17 || !(isDigit(c[17]) || c[17] == 'X' || c[17] == 'x') || i+18 < len(s) && isDigit(s[i+18]) {
+			continue
+		}
+		y, m, d := num(c[6:10]), num(c[10:12]), num(c[12:14])
+		if y < 1800 || y > 2199 || m < 1 || m > 12 || d < 1 || d > 31 {
+			continue
+		}
+		b = append(append(b, s[last:i]...), ids.MaskCitizenID(c)...)
+		last = i + 18
+		i += 17
+	}
+	if b == nil {
+		return s
+	}
+	return string(append(b, s[last:]...))
 }
 
 // recoverer turns a panic into a 500 without taking the process down.
@@ -161,10 +213,22 @@ func (s *Server) recoverer(h http.Handler) http.Handler {
 	})
 }
 
+// mediaType is the request's media type without parameters, in lower case
+// (RFC 9110 8.3.1: the names are case-insensitive): "" without a
+// Content-Type, and ok false when the header does not parse.
+func mediaType(r *http.Request) (mt string, ok bool) {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return "", true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return mt, err == nil
+}
+
 // decodeJSON reads a JSON request body strictly, with a size limit.
 func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		fail(w, http.StatusUnsupportedMediaType, "unsupported-media-type", "send application/json, not %s", ct)
+	if mt, ok := mediaType(r); !ok || mt != "" && mt != "application/json" {
+		fail(w, http.StatusUnsupportedMediaType, "unsupported-media-type", "send application/json, not %s", r.Header.Get("Content-Type"))
 		return false
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
@@ -181,8 +245,15 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool
 		}
 		return false
 	}
-	if dec.More() {
-		fail(w, http.StatusBadRequest, "bad-json", "the request body has data after the JSON object")
+	// Only white space may follow the value. (dec.More would let a stray
+	// '}' or ']' through.)
+	if _, err := dec.Token(); err != io.EOF {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			fail(w, http.StatusRequestEntityTooLarge, "too-large", "the request body is larger than %d bytes", limit)
+		} else {
+			fail(w, http.StatusBadRequest, "bad-json", "the request body has data after the JSON object")
+		}
 		return false
 	}
 	return true
@@ -299,28 +370,38 @@ type AuditLog struct {
 // proof in the tree as it stands just after: the receipt that carries it
 // is signed by the node, so the tree size and root in it are a signed tree
 // head that later checkpoints must be consistent with.
+//
+// Subject and detail may come from the client (an identifier, a reason),
+// and the log refuses an entry holding a citizen ID number or a field over
+// its limit; an act that has happened must be recorded all the same, so
+// they are masked and cut to fit here.
 func (a AuditLog) Record(ctx context.Context, kind, actor, subject, detail string) (*verify.AuditRef, error) {
-	i, err := a.Log.Append(ctx, audit.Entry{Kind: kind, Actor: actor, Subject: subject, Detail: detail, Node: a.Node})
+	e := audit.Entry{Kind: kind, Actor: actor, Subject: auditField(subject, auditMaxField), Detail: auditField(detail, auditMaxDetail), Node: a.Node}
+	i, err := a.Log.Append(ctx, e)
 	if err != nil {
 		return nil, err
 	}
-	ref := &verify.AuditRef{Index: i}
-	leaf, err := a.Log.Leaf(ctx, i)
-	if err != nil {
-		return ref, nil // the act is recorded; the proof can be had later (eseal audit prove)
+	return a.Ref(ctx, i), nil
+}
+
+// The audit log's limits on a subject and a detail, in bytes (internal/audit).
+const (
+	auditMaxField  = 256
+	auditMaxDetail = 2048
+)
+
+// auditField makes s fit in an audit entry: valid UTF-8, citizen ID
+// numbers masked, at most max bytes (cut on a character boundary, with an
+// ellipsis).
+func auditField(s string, max int) string {
+	s = maskCitizenIDs(strings.ToValidUTF8(s, "\uFFFD"))
+	if len(s) <= max {
+		return s
 	}
-	size := i + 1 // a tree that certainly holds the entry; later appends do not change it
-	root, err := a.Log.Root(ctx, size)
-	if err != nil {
-		return ref, nil
+	const more = "…"
+	cut := max - len(more)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
 	}
-	proof, err := a.Log.InclusionProof(ctx, i, size)
-	if err != nil {
-		return ref, nil
-	}
-	ref.TreeSize, ref.Root, ref.Leaf = size, base64.StdEncoding.EncodeToString(root), base64.StdEncoding.EncodeToString(leaf)
-	for _, h := range proof {
-		ref.Inclusion = append(ref.Inclusion, base64.StdEncoding.EncodeToString(h))
-	}
-	return ref, nil
+	return s[:cut] + more
 }

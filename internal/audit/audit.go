@@ -37,11 +37,10 @@ import (
 // Kinds of entries the service appends. Other components may add kinds:
 // lower-case letters, digits, '.', '_' and '-'.
 const (
-	KindLicenseIssued  = "license.issued"
-	KindLicenseChanged = "license.changed" // suspended, reinstated, revoked, replaced, cancelled
-	KindSealStamped    = "seal.stamped"
-	KindVerified       = "verify"
-	KindAdmin          = "admin"
+	KindLicenseIssued = "license.issued" // and license.suspended, .reinstated, .revoked, .cancelled, .replaced, .copied
+	KindSealStamped   = "seal.stamped"
+	KindVerified      = "verify" // verify.pdf, verify.license, verify.holder
+	KindAdmin         = "admin"
 )
 
 // Entry is one act of the service. It is stored as its JSON encoding, which
