@@ -39,6 +39,9 @@ var pairs = []pair{
 	{"verify 100 MB PDF vs read + SM3 once", "BenchmarkLarge/100MB/verify", "BenchmarkLarge/100MB/read-sm3", "cost", 1.5},
 	{"CMS SM2 sign vs raw gmsm SM2 sign", "BenchmarkSignSM2/ours", "BenchmarkSignSM2/raw-gmsm", "cost", 2},
 	{"CMS SM2 verify vs raw gmsm SM2 verify", "BenchmarkVerifySM2/ours", "BenchmarkVerifySM2/raw-gmsm", "cost", 2},
+	{"license verification by token through the API vs raw SM2 verify (2 cores)", "BenchmarkAPIVerifyToken/ours", "BenchmarkAPIVerifyToken/raw-sm2-verify", "speed", 0.6},
+	{"license verification by token through the API vs raw SM2 verify + SM2 sign (2 cores)", "BenchmarkAPIVerifyToken/ours", "BenchmarkAPIVerifyToken/raw-sm2-verify-and-sign", "speed", 0.6},
+	{"signed status answer through the API vs raw SM2 sign (2 cores)", "BenchmarkAPIStatus/ours", "BenchmarkAPIStatus/raw-sm2-sign", "speed", 0.6},
 }
 
 var line = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(.*)$`)
@@ -89,7 +92,8 @@ func main() {
 	w.Flush()
 	var names []string
 	for name, e := range extra {
-		if strings.Contains(e, "peak-heap-MB") || strings.Contains(e, "docs/s") {
+		if strings.Contains(e, "peak-heap-MB") || strings.Contains(e, "docs/s") || strings.Contains(e, "p50-ms") || strings.Contains(e, "p99-ms") ||
+			strings.Contains(e, "answers/s") || strings.Contains(e, "licenses/s") {
 			names = append(names, name)
 		}
 	}
