@@ -5,29 +5,16 @@
 package certs
 
 import (
-	"github.com/eseal-project/eseal/internal/atomicfile"
-
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/eseal-project/eseal/internal/atomicfile"
 )
 
 // writeFileAtomic replaces path with data, mode 0600.
 func writeFileAtomic(path string, data []byte) error {
 	return atomicfile.Write(path, data, 0o600)
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
 }
 
 // lockDir takes an exclusive lock on dir/.lock, serialising CA operations
