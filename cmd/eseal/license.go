@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -225,20 +226,12 @@ copy reports the statement, and an expired copy verifies as invalid
 				return err
 			}
 			defer n.close()
-			rec, err := n.st.License(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			is, err := n.cfg.Issuer(rec.IssuerCode)
-			if err != nil {
-				return err
-			}
-			iss, maker, err := n.issuer(ctx, is)
+			iss, maker, err := n.licenseIssuer(ctx, args[0])
 			if err != nil {
 				return err
 			}
 			if maker == nil {
-				return fmt.Errorf("issuer %s has no seal configured, so no PDF can be made", is.Code)
+				return fmt.Errorf("issuer %s has no seal configured, so no PDF can be made", iss.Code)
 			}
 			until := time.Now().Add(time.Duration(days) * 24 * time.Hour)
 			p, err := n.reg.AnnotatedCopy(ctx, iss, maker, args[0], purpose, requester, until, "cli")
@@ -328,15 +321,7 @@ func newLicenseChangeCmd(cfgPath *string, use, event, short string) *cobra.Comma
 				return err
 			}
 			defer n.close()
-			rec, err := n.st.License(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			is, err := n.cfg.Issuer(rec.IssuerCode)
-			if err != nil {
-				return err
-			}
-			iss, _, err := n.issuer(ctx, is)
+			iss, _, err := n.licenseIssuer(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -365,15 +350,7 @@ func newLicenseReplaceCmd(cfgPath *string) *cobra.Command {
 				return err
 			}
 			defer n.close()
-			rec, err := n.st.License(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			is, err := n.cfg.Issuer(rec.IssuerCode)
-			if err != nil {
-				return err
-			}
-			iss, maker, err := n.issuer(ctx, is)
+			iss, maker, err := n.licenseIssuer(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -503,4 +480,18 @@ Exit codes: 0 valid, 1 not valid (INVALID or INDETERMINATE), 2 unusable input.`,
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return c
+}
+
+// licenseIssuer opens the issuer of a license in the library: the one that
+// may change it.
+func (n *node) licenseIssuer(ctx context.Context, id string) (*license.Issuer, *license.PDFMaker, error) {
+	rec, err := n.st.License(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	is, err := n.cfg.Issuer(rec.IssuerCode)
+	if err != nil {
+		return nil, nil, err
+	}
+	return n.issuer(ctx, is)
 }
