@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"time"
@@ -127,7 +128,14 @@ func LicenseToken(ctx context.Context, token string, opts LicenseOptions) (*Lice
 // LicensePDF verifies a license PDF: its seal, and the signed data it
 // carries with the license's status.
 func LicensePDF(ctx context.Context, in []byte, opts LicenseOptions) (*LicenseReport, error) {
-	pdfRep, err := PDF(ctx, bytes.NewReader(in), int64(len(in)), opts.Options)
+	return LicensePDFAt(ctx, bytes.NewReader(in), int64(len(in)), opts)
+}
+
+// LicensePDFAt is LicensePDF for a PDF of size bytes read from in, such as
+// an uploaded file spooled to disk, which need not be read into memory
+// first.
+func LicensePDFAt(ctx context.Context, in io.ReaderAt, size int64, opts LicenseOptions) (*LicenseReport, error) {
+	pdfRep, err := PDF(ctx, in, size, opts.Options)
 	if err != nil {
 		return nil, err
 	}
@@ -143,21 +151,21 @@ func LicensePDF(ctx context.Context, in []byte, opts LicenseOptions) (*LicenseRe
 		}
 		rep.fail(v, ReasonPDFNotValid, "the seal on the PDF is %s: %s", pdfRep.Verdict, pdfRep.Detail)
 	}
-	tok, err := license.TokenFromPDF(bytes.NewReader(in), int64(len(in)))
+	tok, err := license.TokenFromPDF(in, size)
 	if err != nil {
 		rep.check("license data in the PDF", false, "%v", err)
 		rep.fail(Invalid, ReasonFormat, "%v", err)
 		return rep, nil
 	}
 	verifyToken(ctx, rep, tok, opts)
-	checkCopy(rep, in, opts)
+	checkCopy(rep, in, size, opts)
 	return rep, nil
 }
 
 // checkCopy reads an annotated copy's statement (加注件), when the PDF is
 // one: it must be signed by a known issuer key, name this license, and not
 // have run out.
-func checkCopy(rep *LicenseReport, in []byte, opts LicenseOptions) {
+func checkCopy(rep *LicenseReport, in io.ReaderAt, size int64, opts LicenseOptions) {
 	keys := opts.Keys
 	if keys == nil && opts.Registry != nil {
 		keys = opts.Registry.Keys
@@ -165,7 +173,7 @@ func checkCopy(rep *LicenseReport, in []byte, opts LicenseOptions) {
 	if keys == nil {
 		return
 	}
-	c, err := license.CopyFromPDF(bytes.NewReader(in), int64(len(in)), keys)
+	c, err := license.CopyFromPDF(in, size, keys)
 	if err != nil {
 		rep.check("annotated copy statement", false, "%v", err)
 		rep.fail(Invalid, ReasonSigCrypto, "the annotated copy's statement: %v", err)

@@ -15,6 +15,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"log/slog"
 	"net"
@@ -613,6 +616,8 @@ func TestForbiddenSaysNothing(t *testing.T) {
 			{"POST", "/v1/licenses/not-an-identifier/revoke", "application/json", `{"reason":"test"}`},
 			{"POST", "/v1/licenses/" + ts.Permit.Identifier + "/replace", "application/json", `{"reason":"test"}`},
 			{"POST", "/v1/licenses/" + missing.String() + "/replace", "application/json", `{"reason":"test"}`},
+			{"POST", "/v1/licenses/" + ts.Permit.Identifier + "/copy", "application/json", `{"purpose":"test","requester":"test"}`},
+			{"POST", "/v1/licenses/" + missing.String() + "/copy", "application/json", `{"purpose":"test","requester":"test"}`},
 		}},
 		{"a license, as a case system", ts.CaseSystem, []endpoint{
 			{"POST", "/v1/licenses/" + ts.Permit.Identifier + "/suspend", "application/json", `{"reason":"test"}`},
@@ -721,13 +726,69 @@ func TestPublicEndpoints(t *testing.T) {
 
 type openAPIDoc struct {
 	Paths map[string]map[string]struct {
-		Security *[]map[string][]string `json:"security"`
+		Security  *[]map[string][]string     `json:"security"`
+		Responses map[string]json.RawMessage `json:"responses"`
 	} `json:"paths"`
 }
 
-// The OpenAPI document parses, the server routes every operation in it and
-// asks for credentials exactly where it says, and every public route is in
-// it.
+// handlerRoutes lists the patterns Server.Handler registers, read from its
+// source: a ServeMux cannot list them.
+func handlerRoutes(t *testing.T) []string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "server.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var routes []string
+	for _, d := range f.Decls {
+		fn, ok := d.(*ast.FuncDecl)
+		if !ok || fn.Name.Name != "Handler" || fn.Recv == nil {
+			continue
+		}
+		ast.Inspect(fn.Body, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) == 0 {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok || (sel.Sel.Name != "Handle" && sel.Sel.Name != "HandleFunc") {
+				return true
+			}
+			if x, ok := sel.X.(*ast.Ident); !ok || x.Name != "mux" {
+				return true
+			}
+			lit, ok := call.Args[0].(*ast.BasicLit)
+			if !ok {
+				t.Fatalf("server.go: mux.%s with a pattern that is not a literal", sel.Sel.Name)
+			}
+			pattern, err := strconv.Unquote(lit.Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			routes = append(routes, pattern)
+			return true
+		})
+	}
+	if len(routes) == 0 {
+		t.Fatal("no routes found in Server.Handler in server.go")
+	}
+	return routes
+}
+
+// notRouted reports whether an answer is the one for a path or method
+// the server has no route for.
+func notRouted(resp *http.Response, body []byte) bool {
+	if resp.StatusCode == http.StatusMethodNotAllowed {
+		return true
+	}
+	var e struct{ Error, Message string }
+	return resp.StatusCode == http.StatusNotFound && json.Unmarshal(body, &e) == nil && e.Error == "not-found" && strings.HasPrefix(e.Message, "nothing is served at")
+}
+
+// The OpenAPI document parses; it documents every route Server.Handler
+// registers and no other; the server routes every operation in it and
+// asks for credentials exactly where it says; every public route is in it;
+// and every operation lists the refusals it can answer.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	ts := newTestServer(t)
 	resp, b := ts.call(t, "GET", "/openapi.json", "", "", nil)
@@ -741,20 +802,29 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	if len(doc.Paths) == 0 {
 		t.Fatal("openapi.json has no paths")
 	}
-	documented := map[string]bool{}
+	all := map[string]bool{}
+	documented := map[string]bool{} // public ones
 	for path, ops := range doc.Paths {
 		for method, op := range ops {
 			method = strings.ToUpper(method)
 			route := method + " " + path
+			all[route] = true
 			public := op.Security != nil && len(*op.Security) == 0
 			if public {
 				documented[route] = true
 			}
+			want := []string{"500"}
+			if !public {
+				want = append(want, "401", "403", "429", "503")
+			}
+			for _, code := range want {
+				if _, ok := op.Responses[code]; !ok {
+					t.Errorf("%s does not document %s", route, code)
+				}
+			}
 			target := strings.NewReplacer("{id}", ts.Permit.Identifier, "{action}", "suspend").Replace(path)
 			resp, b := ts.call(t, method, target, "", "", nil)
-			// The mux's own answers for what it does not route are plain
-			// text; every handler answers JSON or HTML.
-			if resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotFound && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+			if notRouted(resp, b) {
 				t.Errorf("%s is documented but not routed: %d %s", route, resp.StatusCode, b)
 				continue
 			}
@@ -764,6 +834,32 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			case !public && resp.StatusCode != http.StatusUnauthorized:
 				t.Errorf("%s is documented as needing credentials but answers %d without", route, resp.StatusCode)
 			}
+		}
+	}
+	registered := map[string]bool{}
+	for _, r := range handlerRoutes(t) {
+		method, path, ok := strings.Cut(r, " ")
+		if !ok {
+			// A subtree without a method (the page's "/v/"): some
+			// documented path must lie in it.
+			found := false
+			for d := range all {
+				_, p, _ := strings.Cut(d, " ")
+				found = found || strings.HasPrefix(p, r)
+			}
+			if !found {
+				t.Errorf("Server.Handler serves the subtree %s, in which openapi.json documents nothing", r)
+			}
+			continue
+		}
+		registered[r] = true
+		if !all[r] {
+			t.Errorf("Server.Handler registers %s %s, which openapi.json does not document", method, path)
+		}
+	}
+	for r := range all {
+		if !registered[r] {
+			t.Errorf("openapi.json documents %s, which Server.Handler does not register", r)
 		}
 	}
 	for _, r := range publicRoutes {
@@ -978,5 +1074,226 @@ func TestActsAreAudited(t *testing.T) {
 	}
 	if e := entry(t, "verify", rc.Audit); e.Subject != strings.Replace(id.String(), serial, ids.MaskCitizenID(serial), 1) {
 		t.Errorf("verify: audit entry %+v", e)
+	}
+}
+
+// What the server has no route for is refused like everything else: JSON
+// {error, message}, with Allow on a 405; under /v/ the citizen page
+// answers, in HTML.
+func TestUnrouted(t *testing.T) {
+	ts := newTestServer(t)
+	id := ts.Permit.Identifier
+	before := ts.counts(t)
+	cases := []struct {
+		method, target string
+		status         int
+		code           string // JSON error; "" for the HTML page
+		allow          []string
+	}{
+		{"GET", "/v1/licenses/%2F/status", 404, "not-found", nil},
+		{"POST", "/v1/licenses/%2F/revoke", 404, "not-found", nil},
+		{"GET", "/v1/licenses/" + id + "/status/more", 404, "not-found", nil},
+		{"GET", "/nothing", 404, "not-found", nil},
+		{"GET", "/v1/seal/" + holderID, 404, "not-found", nil},
+		{"GET", "/v1/verify/license", 405, "method-not-allowed", []string{"POST"}},
+		{"GET", "/v1/verify/pdf", 405, "method-not-allowed", []string{"POST"}},
+		{"DELETE", "/v1/licenses/" + id + "/status", 405, "method-not-allowed", []string{"GET", "POST"}},
+		{"PUT", "/v1/licenses", 405, "method-not-allowed", []string{"GET", "POST"}},
+		{"POST", "/healthz", 405, "method-not-allowed", []string{"GET"}},
+		{"POST", "/v/" + id, 405, "", []string{"GET"}},
+		{"DELETE", "/v/" + id, 405, "", []string{"GET"}},
+		{"GET", "/v/a/b", 400, "", nil},
+		{"GET", "/v/", 400, "", nil},
+		{"GET", "/v/%2F", 400, "", nil},
+	}
+	for _, c := range cases {
+		what := c.method + " " + c.target
+		rec := ts.serve(c.method, c.target, "", "", nil)
+		if rec.Code != c.status {
+			t.Errorf("%s: %d %q %.300s, want %d", what, rec.Code, rec.Header().Get("Content-Type"), rec.Body, c.status)
+			continue
+		}
+		resp := rec.Result()
+		if c.code == "" {
+			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") || !strings.Contains(rec.Body.String(), "<html") {
+				t.Errorf("%s: %d with Content-Type %q, not the citizen page", what, rec.Code, ct)
+			}
+		} else if code, msg := apiError(t, what, resp, rec.Body.Bytes()); code != c.code || strings.Contains(msg, holderID) {
+			t.Errorf("%s: %s %q", what, code, msg)
+		}
+		allow := resp.Header.Get("Allow")
+		for _, m := range c.allow {
+			if !strings.Contains(allow, m) {
+				t.Errorf("%s: Allow %q, want %s in it", what, allow, m)
+			}
+		}
+	}
+	// The mux still sends an unclean path to its clean form.
+	if rec := ts.serve("GET", "/v1/licenses//status", "", "", nil); rec.Code/100 != 3 || rec.Header().Get("Location") == "" {
+		t.Errorf("GET /v1/licenses//status: %d, Location %q: want a redirect", rec.Code, rec.Header().Get("Location"))
+	}
+	if after := ts.counts(t); after != before {
+		t.Errorf("unrouted requests left traces: before %+v, after %+v", before, after)
+	}
+}
+
+type copied struct {
+	Identifier string           `json:"identifier"`
+	PDF        []byte           `json:"pdf"` // base64 in JSON
+	Until      time.Time        `json:"until"`
+	Audit      *verify.AuditRef `json:"audit"`
+}
+
+// An issuer gets an annotated copy (加注件) of its valid license over the
+// API: a PDF that verifies and carries its signed statement of purpose,
+// requester and end, with the act in the audit log. A copy without
+// purpose or requester, for too long, of a license that is not valid, by
+// an issuer without a seal, or asked by another client is refused and
+// leaves nothing behind.
+func TestAnnotatedCopy(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	lic := ts.Permit.Identifier
+	path := "/v1/licenses/" + lic + "/copy"
+	ask := `{"purpose":"办理子女入学","requester":"某区某小学"}`
+
+	// This node has no seal for the issuer: no PDF, so no copy.
+	before := ts.counts(t)
+	resp, b := ts.call(t, "POST", path, ts.Issuer, "application/json", strings.NewReader(ask))
+	if resp.StatusCode != http.StatusConflict {
+		t.Fatalf("issuer without a seal: %d %s, want 409", resp.StatusCode, b)
+	}
+	if code, msg := apiError(t, "issuer without a seal", resp, b); code != "no-pdf" || !strings.Contains(msg, "seal") || !strings.Contains(msg, permitIssuer) {
+		t.Errorf("issuer without a seal: %s %q", code, msg)
+	}
+	if after := ts.counts(t); after != before {
+		t.Errorf("a refused copy left traces: before %+v, after %+v", before, after)
+	}
+
+	is := ts.API.Issuers[permitIssuer]
+	is.PDF = &license.PDFMaker{Catalog: ts.API.Registry.Catalog, BaseURL: "https://v.example", Issuer: is.Issuer.Signer, Seal: ts.PKI.Options(seal.ModeSM2)}
+	opts := ts.API.License()
+
+	for _, c := range []struct {
+		body string
+		days int
+	}{
+		{ask, 30},
+		{`{"purpose":"办理子女入学","requester":"某区某小学","days":1}`, 1},
+		{`{"purpose":"办理子女入学","requester":"某区某小学","days":3660}`, 3660},
+	} {
+		now := time.Now()
+		resp, b := ts.call(t, "POST", path, ts.Issuer, "application/json", strings.NewReader(c.body))
+		var out copied
+		if resp.StatusCode != http.StatusCreated || json.Unmarshal(b, &out) != nil {
+			t.Fatalf("copy %s: %d %.500s\nserver log:\n%s", c.body, resp.StatusCode, b, ts.Logs.String())
+		}
+		want := now.Add(time.Duration(c.days) * 24 * time.Hour)
+		if out.Identifier != lic || out.Until.Before(want.Add(-time.Minute)) || out.Until.After(want.Add(time.Minute)) || len(out.PDF) == 0 {
+			t.Errorf("copy for %d days: identifier %s, until %s (want about %s), %d bytes of PDF", c.days, out.Identifier, out.Until, want, len(out.PDF))
+		}
+		// In the audit log, in the act's own transaction.
+		if out.Audit == nil {
+			t.Fatalf("copy: no audit entry in the answer")
+		}
+		leaf, err := ts.Audit.Leaf(ctx, out.Audit.Index)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e, err := audit.ParseEntry(leaf); err != nil || e.Kind != "license.copied" || e.Subject != lic || e.Actor == "" || !strings.Contains(e.Detail, "办理子女入学") {
+			t.Errorf("copy: audit entry %+v (%v)", e, err)
+		}
+		if out.Audit.TreeSize > 0 {
+			if err := out.Audit.Verify(); err != nil {
+				t.Errorf("copy: inclusion proof: %v", err)
+			}
+		}
+		// The PDF verifies, and says what it is for.
+		rep, err := verify.LicensePDF(ctx, out.PDF, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Verdict != verify.Valid || rep.Identifier != lic {
+			t.Errorf("the copy verifies %s (%s): %s", rep.Verdict, rep.Reason, rep.Detail)
+		}
+		if cp := rep.Copy; cp == nil || cp.License != lic || cp.Purpose != "办理子女入学" || cp.Requester != "某区某小学" || !cp.Until.Equal(out.Until) {
+			t.Errorf("the copy's statement: %+v, until %s", rep.Copy, out.Until)
+		}
+	}
+
+	// A case system checks the copy: the PDF is spooled, and the receipt
+	// names it by its digest.
+	var copy1 copied
+	_, b = ts.call(t, "POST", path, ts.Issuer, "application/json", strings.NewReader(ask))
+	if err := json.Unmarshal(b, &copy1); err != nil {
+		t.Fatal(err)
+	}
+	resp, b = ts.call(t, "POST", "/v1/verify/license", ts.CaseSystem, "application/pdf", bytes.NewReader(copy1.PDF))
+	var ans verifyAnswer
+	if resp.StatusCode != 200 || json.Unmarshal(b, &ans) != nil {
+		t.Fatalf("verifying the copy: %d %.500s", resp.StatusCode, b)
+	}
+	var rep verify.LicenseReport
+	if err := json.Unmarshal(ans.Report, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict != verify.Valid || rep.Copy == nil || rep.Copy.Requester != "某区某小学" {
+		t.Errorf("verifying the copy: %s (%s), statement %+v", rep.Verdict, rep.Reason, rep.Copy)
+	}
+	rc, err := verify.VerifyReceipt(ans.Receipt, certs.NewPool(ts.PKI.SM2CA.Certificate()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc.InputSHA256 != verify.InputHash(copy1.PDF) || rc.Subject != lic {
+		t.Errorf("receipt for the copy: input %s subject %s", rc.InputSHA256, rc.Subject)
+	}
+
+	// Refusals.
+	revoked, suspended := ts.issue(t, holderID).Identifier, ts.issue(t, holderID).Identifier
+	for id, act := range map[string]string{revoked: "revoke", suspended: "suspend"} {
+		if resp, b := ts.call(t, "POST", "/v1/licenses/"+id+"/"+act, ts.Issuer, "application/json", strings.NewReader(`{"reason":"测试"}`)); resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", act, resp.StatusCode, b)
+		}
+	}
+	missing, err := ids.NewLicenseID(permitType, permitIssuer, 999999, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("证", 201)
+	cases := []struct {
+		name, key, id, body string
+		status              int
+		code                string
+	}{
+		{"no purpose", ts.Issuer, lic, `{"requester":"某区某小学"}`, 422, "invalid-data"},
+		{"blank purpose", ts.Issuer, lic, `{"purpose":" \t","requester":"某区某小学"}`, 422, "invalid-data"},
+		{"no requester", ts.Issuer, lic, `{"purpose":"办理子女入学"}`, 422, "invalid-data"},
+		{"purpose too long", ts.Issuer, lic, `{"purpose":"` + long + `","requester":"某区某小学"}`, 422, "invalid-data"},
+		{"requester too long", ts.Issuer, lic, `{"purpose":"办理子女入学","requester":"` + long + `"}`, 422, "invalid-data"},
+		{"0 days", ts.Issuer, lic, `{"purpose":"p","requester":"r","days":0}`, 422, "invalid-data"},
+		{"negative days", ts.Issuer, lic, `{"purpose":"p","requester":"r","days":-1}`, 422, "invalid-data"},
+		{"3661 days", ts.Issuer, lic, `{"purpose":"p","requester":"r","days":3661}`, 422, "invalid-data"},
+		{"days as a string", ts.Issuer, lic, `{"purpose":"p","requester":"r","days":"30"}`, 400, "bad-json"},
+		{"a change's body", ts.Issuer, lic, `{"reason":"x"}`, 400, "bad-json"},
+		{"empty body", ts.Issuer, lic, ``, 400, "bad-request"},
+		{"revoked", ts.Issuer, revoked, ask, 409, "bad-lifecycle"},
+		{"suspended", ts.Issuer, suspended, ask, 409, "bad-lifecycle"},
+		{"another issuer", ts.OtherIssuer, lic, ask, 403, "forbidden"},
+		{"a case system", ts.CaseSystem, lic, ask, 403, "forbidden"},
+		{"a license that does not exist", ts.Issuer, missing.String(), ask, 403, "forbidden"},
+	}
+	before = ts.counts(t)
+	for _, c := range cases {
+		resp, b := ts.call(t, "POST", "/v1/licenses/"+c.id+"/copy", c.key, "application/json", strings.NewReader(c.body))
+		if resp.StatusCode != c.status {
+			t.Errorf("%s: %d %.300s, want %d", c.name, resp.StatusCode, b, c.status)
+			continue
+		}
+		if code, _ := apiError(t, c.name, resp, b); code != c.code {
+			t.Errorf("%s: error %q, want %q (%s)", c.name, code, c.code, b)
+		}
+	}
+	if after := ts.counts(t); after != before {
+		t.Errorf("refused copies left traces: before %+v, after %+v", before, after)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/eseal-project/eseal/federation"
 	"github.com/eseal-project/eseal/internal/audit"
@@ -248,17 +249,45 @@ type changeRequest struct {
 	Face   map[string]string `json:"face,omitempty"` // replace: the new face (default: unchanged)
 }
 
-// POST /v1/licenses/{id}/{revoke|suspend|reinstate|cancel|replace}
+// copyRequest asks for an annotated copy (加注件).
+type copyRequest struct {
+	Purpose   string `json:"purpose"`        // 用途
+	Requester string `json:"requester"`      // 使用单位
+	Days      *int   `json:"days,omitempty"` // how long the copy is in force; default 30
+}
+
+// The days an annotated copy may be in force, as eseal license copy allows.
+const (
+	copyDefaultDays = 30
+	copyMaxDays     = 3660
+	// copyMaxText bounds purpose and requester in characters: both are
+	// printed in the note on the copy's PDF.
+	copyMaxText = 200
+)
+
+type copyResponse struct {
+	Identifier string           `json:"identifier"`
+	PDF        string           `json:"pdf"` // base64
+	Until      time.Time        `json:"until"`
+	Audit      *verify.AuditRef `json:"audit,omitempty"`
+}
+
+// POST /v1/licenses/{id}/{revoke|suspend|reinstate|cancel|replace|copy}
 func (s *Server) handleChange(w http.ResponseWriter, r *http.Request) {
 	id, action := r.PathValue("id"), r.PathValue("action")
-	events := map[string]string{"revoke": "revoked", "suspend": "suspended", "reinstate": "reinstated", "cancel": "cancelled", "replace": "replace"}
+	events := map[string]string{"revoke": "revoked", "suspend": "suspended", "reinstate": "reinstated", "cancel": "cancelled", "replace": "replace", "copy": "copied"}
 	event, ok := events[action]
 	if !ok {
-		fail(w, 404, "not-found", "unknown action %q: revoke, suspend, reinstate, cancel or replace", action)
+		fail(w, 404, "not-found", "unknown action %q: revoke, suspend, reinstate, cancel, replace or copy", action)
 		return
 	}
 	var req changeRequest
-	if !decodeJSON(w, r, 1<<20, &req) {
+	var creq copyRequest
+	if event == "copied" {
+		if !decodeJSON(w, r, 1<<20, &creq) {
+			return
+		}
+	} else if !decodeJSON(w, r, 1<<20, &req) {
 		return
 	}
 	ctx := r.Context()
@@ -275,7 +304,8 @@ func (s *Server) handleChange(w http.ResponseWriter, r *http.Request) {
 	}
 	client := clientID(ctx)
 	ctx, acts := withActIndexes(ctx)
-	if event == "replace" {
+	switch event {
+	case "replace":
 		ir := license.IssueRequest{Face: req.Face, Actor: client, Reason: req.Reason}
 		if is.PDF != nil {
 			ir.PDF = is.PDF.Make
@@ -293,6 +323,9 @@ func (s *Server) handleChange(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, 200, resp)
 		return
+	case "copied":
+		s.annotatedCopy(ctx, w, is, id, creq, client, acts)
+		return
 	}
 	if err := s.Registry.Change(ctx, is.Issuer, id, event, req.Reason, client); err != nil {
 		licenseError(w, s, err)
@@ -300,6 +333,38 @@ func (s *Server) handleChange(w http.ResponseWriter, r *http.Request) {
 	}
 	ref := s.actRef(ctx, acts, event, id)
 	writeJSON(w, 200, map[string]any{"identifier": id, "event": event, "audit": ref})
+}
+
+// annotatedCopy makes an annotated copy (加注件) of license id for the
+// client, which holds its issuer's scope: a sealed PDF of the license with
+// a signed note of its purpose, requester and end, like eseal license copy.
+func (s *Server) annotatedCopy(ctx context.Context, w http.ResponseWriter, is *Issuer, id string, req copyRequest, client string, acts *actIndexes) {
+	days := copyDefaultDays
+	if req.Days != nil {
+		days = *req.Days
+	}
+	if days < 1 || days > copyMaxDays {
+		fail(w, 422, "invalid-data", "days is %d: an annotated copy is in force for 1 to %d days", days, copyMaxDays)
+		return
+	}
+	for _, f := range []struct{ name, v string }{{"purpose", req.Purpose}, {"requester", req.Requester}} {
+		if n := utf8.RuneCountInString(f.v); n > copyMaxText {
+			fail(w, 422, "invalid-data", "%s has %d characters; the copy's note holds at most %d", f.name, n, copyMaxText)
+			return
+		}
+	}
+	if is.PDF == nil {
+		fail(w, 409, "no-pdf", "issuer %s (%s) has no seal configured on this node, so no PDF and no annotated copy can be made; the node's operator configures the issuer's seal", is.Issuer.Name, is.Issuer.Code)
+		return
+	}
+	until := s.now().Add(time.Duration(days) * 24 * time.Hour).UTC().Truncate(time.Second)
+	b, err := s.Registry.AnnotatedCopy(ctx, is.Issuer, is.PDF, id, strings.TrimSpace(req.Purpose), strings.TrimSpace(req.Requester), until, client)
+	if err != nil {
+		licenseError(w, s, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, copyResponse{Identifier: id, PDF: base64.StdEncoding.EncodeToString(b), Until: until,
+		Audit: s.actRef(ctx, acts, "copied", id)})
 }
 
 type verifyResponse struct {
@@ -367,15 +432,15 @@ func (s *Server) handleVerifyLicense(w http.ResponseWriter, r *http.Request) {
 	opts.Time = s.now()
 	var rep *verify.LicenseReport
 	var err error
-	var input []byte
-	subject := ""
+	var inputHash, subject string // what the receipt names
 	if mt, _ := mediaType(r); mt == "application/pdf" {
-		body, ok := s.readBody(w, r)
+		in, size, sum, cleanup, ok := s.spool(w, r)
 		if !ok {
 			return
 		}
-		input = body
-		rep, err = verify.LicensePDF(ctx, body, opts)
+		defer cleanup()
+		inputHash = sum
+		rep, err = verify.LicensePDFAt(ctx, in, size, opts)
 	} else {
 		var req verifyLicenseRequest
 		if !decodeJSON(w, r, 64<<10, &req) {
@@ -383,10 +448,10 @@ func (s *Server) handleVerifyLicense(w http.ResponseWriter, r *http.Request) {
 		}
 		switch {
 		case req.Identifier != "" && req.Token == "":
-			input, subject = []byte(req.Identifier), req.Identifier
+			inputHash, subject = verify.InputHash([]byte(req.Identifier)), req.Identifier
 			rep, err = verify.LicenseByID(ctx, req.Identifier, opts)
 		case req.Token != "" && req.Identifier == "":
-			input = []byte(req.Token)
+			inputHash = verify.InputHash([]byte(req.Token))
 			rep, err = verify.LicenseToken(ctx, req.Token, opts)
 		default:
 			fail(w, 400, "bad-request", "give exactly one of identifier and token, or send the PDF with Content-Type application/pdf")
@@ -400,7 +465,7 @@ func (s *Server) handleVerifyLicense(w http.ResponseWriter, r *http.Request) {
 	if subject == "" {
 		subject = rep.Identifier
 	}
-	rc, err := s.receipt(ctx, "license", subject, verify.InputHash(input), rep.Verdict, rep.Reason, rep.Detail, rep)
+	rc, err := s.receipt(ctx, "license", subject, inputHash, rep.Verdict, rep.Reason, rep.Detail, rep)
 	if err != nil {
 		s.Log.Error("receipt", "err", err)
 		fail(w, 500, "internal", "the receipt could not be made")

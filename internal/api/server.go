@@ -112,8 +112,11 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux := http.NewServeMux()
 	scope := auth.Scopes
-	// Public.
-	mux.Handle("GET /v/{id}", page.Handler(s.pageLookup, s.Service))
+	// Public. The page answers every path under /v/ itself, so that a
+	// phone gets a page, not JSON, for a link it cannot use.
+	pg := page.Handler(s.pageLookup, s.Service)
+	mux.Handle("GET /v/{id}", pg)
+	mux.Handle("/v/", pg)
 	mux.HandleFunc("GET /v1/licenses/{id}/status", s.handleStatus)
 	mux.HandleFunc("GET /v1/trustlist", s.handleTrustList)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
@@ -129,7 +132,54 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/verify/pdf", s.Auth.Require(scope(auth.ScopeVerify), http.HandlerFunc(s.handleVerifyPDF)))
 	mux.Handle("POST /v1/verify/license", s.Auth.Require(scope(auth.ScopeVerify), http.HandlerFunc(s.handleVerifyLicense)))
 	mux.Handle("GET /v1/licenses", s.Auth.Require(scope(auth.ScopeLookup), http.HandlerFunc(s.handleHolder)))
-	return s.Metrics.Wrap(s.recoverer(mux))
+	return s.Metrics.Wrap(s.recoverer(unrouted(mux)))
+}
+
+// unrouted answers what mux has no route for with the JSON error of every
+// other refusal, where the mux alone would answer a plain-text 404 or 405:
+// 404 not-found, or 405 method-not-allowed with the mux's Allow header.
+// Its redirects to a cleaned path stay as they are.
+func unrouted(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		// Ask the mux's own handler what it would answer, without its body.
+		probe := &headerProbe{header: http.Header{}}
+		h.ServeHTTP(probe, r)
+		switch probe.status {
+		case http.StatusNotFound:
+			fail(w, http.StatusNotFound, "not-found", "nothing is served at %.200q; the API is described at /openapi.json", r.URL.Path)
+		case http.StatusMethodNotAllowed:
+			allow := probe.header.Get("Allow")
+			w.Header().Set("Allow", allow)
+			fail(w, http.StatusMethodNotAllowed, "method-not-allowed", "%s is not allowed on %.200q; use %s", r.Method, r.URL.Path, allow)
+		default:
+			mux.ServeHTTP(w, r)
+		}
+	})
+}
+
+// headerProbe is a ResponseWriter that keeps the status and headers and
+// drops the body.
+type headerProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *headerProbe) Header() http.Header { return p.header }
+
+func (p *headerProbe) WriteHeader(status int) {
+	if p.status == 0 {
+		p.status = status
+	}
+}
+
+func (p *headerProbe) Write(b []byte) (int, error) {
+	p.WriteHeader(http.StatusOK)
+	return len(b), nil
 }
 
 // apiError is the JSON error body of every failure.
@@ -149,52 +199,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // fail answers an error. Messages often quote what the client sent (a
 // face value, an identifier, a header), so citizen identity numbers in
-// them are masked: an error is logged and cached in more places than the
-// request was.
+// them are masked (ids.MaskCitizenIDsIn): an error is logged and cached in
+// more places than the request was.
 func fail(w http.ResponseWriter, status int, code, format string, a ...any) {
-	writeJSON(w, status, apiError{Error: code, Message: maskCitizenIDs(fmt.Sprintf(format, a...))})
-}
-
-// maskCitizenIDs masks (ids.MaskCitizenID) every run of 17 digits and a
-// digit or X in s, not touching another digit, that starts with a non-zero
-// digit and holds a plausible birth date in characters 7-14. The check
-// character is not tested: a mistyped number is still personal. This
-// covers what the audit log refuses as a citizen ID number.
-func maskCitizenIDs(s string) string {
-	isDigit := func(c byte) bool { return '0' <= c && c <= '9' }
-	num := func(s string) int {
-		n := 0
-		for i := 0; i < len(s); i++ {
-			n = n*10 + int(s[i]-'0')
-		}
-		return n
-	}
-	var b []byte
-	last := 0
-	for i := 0; i+18 <= len(s); i++ {
-		if s[i] == '0' || !isDigit(s[i]) || i > 0 && isDigit(s[i-1]) {
-			continue
-		}
-		c := s[i : i+18]
-		j := 0
-		for j < 17 && isDigit(c[j]) {
-			j++
-		}
-		if j < 17 || !(isDigit(c[17]) || c[17] == 'X' || c[17] == 'x') || i+18 < len(s) && isDigit(s[i+18]) {
-			continue
-		}
-		y, m, d := num(c[6:10]), num(c[10:12]), num(c[12:14])
-		if y < 1800 || y > 2199 || m < 1 || m > 12 || d < 1 || d > 31 {
-			continue
-		}
-		b = append(append(b, s[last:i]...), ids.MaskCitizenID(c)...)
-		last = i + 18
-		i += 17
-	}
-	if b == nil {
-		return s
-	}
-	return string(append(b, s[last:]...))
+	writeJSON(w, status, apiError{Error: code, Message: ids.MaskCitizenIDsIn(fmt.Sprintf(format, a...))})
 }
 
 // recoverer turns a panic into a 500 without taking the process down.
@@ -257,30 +265,6 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool
 		return false
 	}
 	return true
-}
-
-// readBody reads an uploaded document with the size limit.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	limit := s.maxUpload()
-	if r.ContentLength > limit {
-		fail(w, http.StatusRequestEntityTooLarge, "too-large", "the upload is %d bytes; the limit is %d", r.ContentLength, limit)
-		return nil, false
-	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			fail(w, http.StatusRequestEntityTooLarge, "too-large", "the upload is larger than the limit of %d bytes", limit)
-		} else {
-			fail(w, http.StatusBadRequest, "bad-upload", "reading the upload: %v", err)
-		}
-		return nil, false
-	}
-	if len(b) == 0 {
-		fail(w, http.StatusBadRequest, "bad-upload", "the upload is empty: send the PDF as the request body")
-		return nil, false
-	}
-	return b, true
 }
 
 // spool streams an uploaded document to a temporary file, with the size
@@ -394,7 +378,7 @@ const (
 // numbers masked, at most max bytes (cut on a character boundary, with an
 // ellipsis).
 func auditField(s string, max int) string {
-	s = maskCitizenIDs(strings.ToValidUTF8(s, "\uFFFD"))
+	s = ids.MaskCitizenIDsIn(strings.ToValidUTF8(s, "\uFFFD"))
 	if len(s) <= max {
 		return s
 	}

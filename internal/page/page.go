@@ -15,6 +15,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/eseal-project/eseal/license/ids"
 )
 
 // Status is the verdict shown in large coloured text.
@@ -124,8 +126,8 @@ type period struct{ From, To string }
 // As a last line of defence against a caller that forgets to mask, Render
 // masks the holder with MaskName and MaskCitizenID when HolderCodeKind is
 // HolderCitizenID (both are idempotent, so masked input is unchanged), and
-// masks anything in any field that looks like a full 18-character citizen
-// identity number.
+// masks anything in any field that may be a full 18-character citizen
+// identity number (ids.FindCitizenID).
 func Render(w io.Writer, v View) error {
 	return tmpl.Execute(w, dataOf(v))
 }
@@ -181,8 +183,9 @@ func (d *pageData) add(label, value string) {
 	}
 }
 
-// clean trims s and masks any citizen identity number in it.
-func clean(s string) string { return scrubCitizenIDs(strings.TrimSpace(s)) }
+// clean trims s and masks any citizen identity number in it
+// (ids.MaskCitizenIDsIn).
+func clean(s string) string { return ids.MaskCitizenIDsIn(strings.TrimSpace(s)) }
 
 func date(t time.Time) string { return t.In(beijing).Format("2006年01月02日") }
 

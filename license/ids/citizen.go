@@ -181,3 +181,86 @@ func allDigits(s string) bool {
 
 // atoi2 reads two ASCII digits.
 func atoi2(s string) int { return int(s[0]-'0')*10 + int(s[1]-'0') }
+
+// FindCitizenID reports where the first citizen identity number in free
+// text s is, as s[start:end]: 17 ASCII digits and a digit, X or x, with no
+// ASCII digit just before or just after, starting with a digit 1-9, whose
+// characters 7-14 are a calendar date in the years 1800 to 2199.
+//
+// It finds what may be someone's number rather than what is a valid one,
+// so that text can be masked before it is shown, logged or recorded: the
+// check character is not tested (a mistyped number is still personal), nor
+// is the address code beyond its first digit, and the years reach past
+// today so that a mistyped year is caught too.
+//
+// A license number of this project (6-digit jurisdiction, 4-digit year,
+// 8-digit serial) reads as one only when its serial starts with a month
+// and a day, from 01010000 on; below that its characters 11-12 are 00 and
+// it is never found. From there on it is the same string as the number of
+// a child born that day in that district, and some licenses are numbered
+// with the holder's identity number (a driving licence's is), so it is
+// found.
+func FindCitizenID(s string) (start, end int, ok bool) {
+	start, end = findCitizenID(s, 0)
+	return start, end, start >= 0
+}
+
+// MaskCitizenIDsIn returns s with every citizen identity number that
+// FindCitizenID finds in it masked with MaskCitizenID. Masked text has
+// none left, so masking again changes nothing.
+func MaskCitizenIDsIn(s string) string {
+	start, end := findCitizenID(s, 0)
+	if start < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	last := 0
+	for start >= 0 {
+		b.WriteString(s[last:start])
+		b.WriteString(MaskCitizenID(s[start:end]))
+		last = end
+		start, end = findCitizenID(s, end)
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// findCitizenID is FindCitizenID from byte from on; start is -1 when there
+// is none.
+func findCitizenID(s string, from int) (start, end int) {
+	isDigit := func(c byte) bool { return '0' <= c && c <= '9' }
+	for i := from; i+citizenLen <= len(s); {
+		if !isDigit(s[i]) {
+			i++
+			continue
+		}
+		// s[i] starts a run of digits (the byte before is not a digit: it
+		// ended the previous run, or is where the search began, which
+		// follows a number found or a non-digit).
+		j := i
+		for j < len(s) && isDigit(s[j]) {
+			j++
+		}
+		end := j
+		if j-i == 17 && j < len(s) && (s[j] == 'X' || s[j] == 'x') {
+			end = j + 1
+		}
+		if end-i == citizenLen && (end == len(s) || !isDigit(s[end])) && s[i] != '0' && birthDateLike(s[i+6:i+14]) {
+			return i, end
+		}
+		i = j
+	}
+	return -1, -1
+}
+
+// birthDateLike reports whether 8 ASCII digits are a date YYYYMMDD that
+// exists, in the years 1800 to 2199.
+func birthDateLike(d string) bool {
+	year := atoi2(d[0:2])*100 + atoi2(d[2:4])
+	month, day := atoi2(d[4:6]), atoi2(d[6:8])
+	if year < earliestBirthYear || year > 2199 || month < 1 || month > 12 || day < 1 {
+		return false
+	}
+	return day <= time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}

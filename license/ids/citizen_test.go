@@ -121,3 +121,85 @@ func TestMaskName(t *testing.T) {
 		}
 	}
 }
+
+func TestFindCitizenID(t *testing.T) {
+	id := withCitizenCheck("11010119900307123")
+	tests := []struct {
+		name, in string
+		found    string // "" when there is none
+	}{
+		{"alone", id, id},
+		{"X check character", "11010519491231002X", "11010519491231002X"},
+		{"x check character", "11010519491231002x", "11010519491231002x"},
+		{"born 1880 (GB 11643 附录A)", "440524188001010014", "440524188001010014"},
+		{"in Chinese text", "身份证号" + id + "。", id},
+		{"between letters", "a" + id + "b", id},
+		{"after an X", "X" + id, id},
+		{"before an X", id + "X", id},
+		{"after another number's X", "11010519491231002X" + id, id},
+		{"wrong check character", "110105194912310021", "110105194912310021"},
+		{"address code not in GB/T 2260", "990101199003071234", "990101199003071234"},
+		{"29 February 2000", "110101200002291234", "110101200002291234"},
+		{"the serial of a license identifier", "1.2.156.3005.2.11110000MB12345624001.11110108MB0000019H." + id + ".001.K", id},
+		{"a license number with a serial from 01010000", "110108202601010000", "110108202601010000"},
+
+		{"empty", "", ""},
+		{"17 digits", id[:17], ""},
+		{"19 digits", id + "5", ""},
+		{"a digit before", "0" + id, ""},
+		{"two numbers run together", id + "11010519491231002X", ""},
+		{"X inside a run", "11010119900307123X5", ""},
+		{"leading zero", "010101199003071234", ""},
+		{"month 13", "110101199013071234", ""},
+		{"30 February", "110101199002301234", ""},
+		{"29 February 1900", "110101190002291234", ""},
+		{"year 1799", "110101179912311234", ""},
+		{"year 2200", "110101220001011234", ""},
+		{"already masked", "110101********1234", ""},
+		{"full-width digits", "１１０１０１１９９００３０７１２３４", ""},
+		{"USCC", "91310115MA1H7GKQ3D", ""},
+		{"all-digit USCC-like code", "911101080000000001", ""},
+		{"license identifier", "1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F", ""},
+		{"license number, serial 1", "110108202600000001", ""},
+		{"license number, serial 1009999", "110108202601009999", ""},
+		{"license number, serial 12345678", "110108202612345678", ""},
+		{"SHA-256 digest", "sha256:0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8", ""},
+	}
+	for _, tt := range tests {
+		start, end, ok := FindCitizenID(tt.in)
+		got := ""
+		if ok {
+			got = tt.in[start:end]
+		}
+		if got != tt.found {
+			t.Errorf("%s: FindCitizenID(%q) found %q, want %q", tt.name, tt.in, got, tt.found)
+		}
+		if ok && tt.in[:start]+tt.in[end:] != strings.Replace(tt.in, tt.found, "", 1) {
+			t.Errorf("%s: FindCitizenID(%q) = %d, %d: not the first occurrence", tt.name, tt.in, start, end)
+		}
+	}
+}
+
+func TestMaskCitizenIDsIn(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"", ""},
+		{"110101199003071234", "110101********1234"},
+		{"身份证号110101199003071234。", "身份证号110101********1234。"},
+		{"ID:11010519491231002x, 2nd 440524188001010014", "ID:110105********002x, 2nd 440524********0014"},
+		{"110101199003071234,11010519491231002X", "110101********1234,110105********002X"},
+		{"<b>110101199003071234</b>", "<b>110101********1234</b>"},
+		{"持证人110101199003071234冒用他人身份", "持证人110101********1234冒用他人身份"},
+		{"11010519491231002X110101199003071234", "11010519491231002X110101********1234"},
+		{"证照编号 110108202600000123 已注销", "证照编号 110108202600000123 已注销"},
+		{"1101011990030712345", "1101011990030712345"},
+		{"no number here", "no number here"},
+	} {
+		got := MaskCitizenIDsIn(tt.in)
+		if got != tt.want {
+			t.Errorf("MaskCitizenIDsIn(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+		}
+		if again := MaskCitizenIDsIn(got); again != got {
+			t.Errorf("MaskCitizenIDsIn is not idempotent on %q: %q then %q", tt.in, got, again)
+		}
+	}
+}

@@ -83,3 +83,28 @@ func FuzzValidateCitizenID(f *testing.F) {
 		_ = MaskName(s)
 	})
 }
+
+func FuzzMaskCitizenIDsIn(f *testing.F) {
+	addSeeds(f, "citizen")
+	for _, s := range []string{"", "a110101199003071234b", "11010119900307123411010119900307123X", "X11010519491231002x1", "110108202601010000", "\xff1101011990030712341"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := MaskCitizenIDsIn(s)
+		if start, end, ok := FindCitizenID(out); ok {
+			t.Fatalf("MaskCitizenIDsIn(%q) = %q still holds %q", s, out, out[start:end])
+		}
+		if MaskCitizenIDsIn(out) != out {
+			t.Fatalf("MaskCitizenIDsIn is not idempotent on %q", s)
+		}
+		if len(out) != len(s) {
+			t.Fatalf("MaskCitizenIDsIn(%q) = %q changes the length", s, out)
+		}
+		// Every valid number is found.
+		if ValidateCitizenID(s) == nil {
+			if start, end, ok := FindCitizenID(s); !ok || start != 0 || end != len(s) {
+				t.Fatalf("FindCitizenID(%q) = %d, %d, %t: a valid number not found", s, start, end, ok)
+			}
+		}
+	})
+}
