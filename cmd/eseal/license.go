@@ -445,17 +445,25 @@ Exit codes: 0 valid, 1 not valid (INVALID or INDETERMINATE), 2 unusable input.`,
 			case verify.IsToken(in):
 				rep, err = verify.LicenseToken(ctx, in, opts)
 			default:
-				b, rerr := os.ReadFile(in)
+				f, rerr := os.Open(in)
 				if rerr != nil {
 					if errors.Is(rerr, os.ErrNotExist) {
 						return fmt.Errorf("%q is neither a license identifier, a token nor a file", in)
 					}
 					return rerr
 				}
-				if tok := strings.TrimSpace(string(b)); verify.IsToken(tok) {
+				defer f.Close()
+				st, rerr := f.Stat()
+				if rerr != nil {
+					return rerr
+				}
+				// A token in a file is small; a PDF is read where it lies.
+				head := make([]byte, 256<<10)
+				k, _ := f.ReadAt(head, 0)
+				if tok := strings.TrimSpace(string(head[:k])); int64(k) == st.Size() && verify.IsToken(tok) {
 					rep, err = verify.LicenseToken(ctx, tok, opts)
 				} else {
-					rep, err = verify.LicensePDF(ctx, b, opts)
+					rep, err = verify.LicensePDFAt(ctx, f, st.Size(), opts)
 				}
 			}
 			if err != nil {
