@@ -243,7 +243,14 @@ func buildServer(ctx context.Context, cfgPath string) (*server, error) {
 	return s, nil
 }
 
-func (s *server) close() { s.node.close() }
+// close lets the audit appends under way commit, then closes the store and
+// the keystore.
+func (s *server) close() {
+	if s.audit != nil {
+		s.audit.Close()
+	}
+	s.node.close()
+}
 
 // run serves until ctx ends, then shuts down gracefully. If ready is not
 // nil it receives the bound address.

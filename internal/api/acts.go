@@ -84,23 +84,21 @@ func (s *Server) actRef(ctx context.Context, ix *actIndexes, event, id string) *
 // i+1; just the index when the proof cannot be had now (eseal audit prove
 // gives it later).
 func (a AuditLog) Ref(ctx context.Context, i uint64) *verify.AuditRef {
-	ref := &verify.AuditRef{Index: i}
-	leaf, err := a.Log.Leaf(ctx, i)
+	in, err := a.Log.InclusionOf(ctx, i)
 	if err != nil {
-		return ref
+		return &verify.AuditRef{Index: i}
 	}
-	size := i + 1 // a tree that certainly holds the entry; later appends do not change it
-	root, err := a.Log.Root(ctx, size)
-	if err != nil {
-		return ref
-	}
-	proof, err := a.Log.InclusionProof(ctx, i, size)
-	if err != nil {
-		return ref
-	}
-	ref.TreeSize, ref.Root, ref.Leaf = size, base64.StdEncoding.EncodeToString(root), base64.StdEncoding.EncodeToString(leaf)
-	for _, h := range proof {
-		ref.Inclusion = append(ref.Inclusion, base64.StdEncoding.EncodeToString(h))
+	return auditRef(in)
+}
+
+// auditRef is an entry's reference with its inclusion proof in the tree it
+// completes: a tree that certainly holds the entry, which later appends do
+// not change.
+func auditRef(in audit.Inclusion) *verify.AuditRef {
+	b64 := base64.StdEncoding.EncodeToString
+	ref := &verify.AuditRef{Index: in.Index, TreeSize: in.Size(), Root: b64(in.Root), Leaf: b64(in.Leaf)}
+	for _, h := range in.Proof {
+		ref.Inclusion = append(ref.Inclusion, b64(h))
 	}
 	return ref
 }

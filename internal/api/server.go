@@ -361,11 +361,11 @@ type AuditLog struct {
 // they are masked and cut to fit here.
 func (a AuditLog) Record(ctx context.Context, kind, actor, subject, detail string) (*verify.AuditRef, error) {
 	e := audit.Entry{Kind: kind, Actor: actor, Subject: auditField(subject, auditMaxField), Detail: auditField(detail, auditMaxDetail), Node: a.Node}
-	i, err := a.Log.Append(ctx, e)
+	in, err := a.Log.AppendWithProof(ctx, e)
 	if err != nil {
 		return nil, err
 	}
-	return a.Ref(ctx, i), nil
+	return auditRef(in), nil
 }
 
 // The audit log's limits on a subject and a detail, in bytes (internal/audit).

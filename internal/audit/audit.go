@@ -15,7 +15,10 @@
 // when goroutines and replicas sharing one PostgreSQL database append
 // concurrently: the store orders appends with a lock on the tree head (see
 // store.AuditOps). Append runs inside a caller's transaction, so that a record
-// and its audit entry commit together or not at all.
+// and its audit entry commit together or not at all. Log.Append and
+// Log.AppendWithProof commit on their own, and appends to one Log made at
+// the same time share one transaction (group commit): each returns once its
+// entry is durable, with what a receipt needs to prove it.
 package audit
 
 import (
@@ -26,6 +29,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -188,17 +192,23 @@ func Append(ctx context.Context, tx store.Tx, e Entry) (uint64, error) {
 		return 0, err
 	}
 	leaf, _, err := tx.AuditAppend(ctx, func(index uint64) ([]byte, error) {
-		e.Seq = index
 		if e.Time.IsZero() {
 			e.Time = time.Now()
 		}
-		e.Time = e.Time.UTC().Truncate(time.Microsecond)
-		return json.Marshal(e)
+		return e.leaf(index)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("audit: append %s: %w", e.Kind, err)
 	}
 	return leaf.Index, nil
+}
+
+// leaf is the entry as logged at index: its JSON with Seq set and the time
+// in UTC with microsecond precision.
+func (e *Entry) leaf(index uint64) ([]byte, error) {
+	e.Seq = index
+	e.Time = e.Time.UTC().Truncate(time.Microsecond)
+	return json.Marshal(e)
 }
 
 // ParseEntry decodes a leaf of the log.
@@ -213,11 +223,22 @@ func ParseEntry(leaf []byte) (Entry, error) {
 // LeafHash is the RFC 6962 leaf hash of an entry's bytes.
 func LeafHash(leaf []byte) []byte { return rfc6962.DefaultHasher.HashLeaf(leaf) }
 
-// Log is a node's handle on the audit log in a store.
+// Log is a node's handle on the audit log in a store. It is safe for
+// concurrent use. Close waits for the appends of other goroutines before
+// the store is closed; a Log left open holds no goroutine once its appends
+// have returned.
 type Log struct {
 	st     store.Store
 	signer crypto.Signer
 	origin string
+
+	// Group commit (commit.go): appends wait in queue for the committer, a
+	// goroutine that runs while the queue is not empty.
+	mu        sync.Mutex
+	queue     []*pending
+	running   bool
+	closed    bool
+	committer sync.WaitGroup
 }
 
 // New returns the log in st. signer (SM2 or ECDSA P-256; see Checkpoint)
@@ -241,9 +262,15 @@ func New(st store.Store, signer crypto.Signer, origin string) (*Log, error) {
 	return &Log{st: st, signer: signer, origin: origin}, nil
 }
 
-// Append appends e in a transaction of its own and returns its index.
+// Append appends e in a transaction of its own and returns its index. It
+// returns once the entry is committed: concurrent appends to the log are
+// committed together (see AppendWithProof).
 func (l *Log) Append(ctx context.Context, e Entry) (uint64, error) {
-	return Append(ctx, l.st, e)
+	in, err := l.AppendWithProof(ctx, e)
+	if err != nil {
+		return 0, err
+	}
+	return in.Index, nil
 }
 
 // Size is the number of entries in the log.

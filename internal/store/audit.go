@@ -33,6 +33,15 @@ type AuditLeaf struct {
 	Hash  []byte // RFC 6962 leaf hash, SHA-256(0x00 || Data)
 }
 
+// AuditInclusion is a leaf as AuditAppendBatch stored it, with its inclusion
+// proof in the tree it completes: the tree of the first Index+1 leaves,
+// which later appends do not change.
+type AuditInclusion struct {
+	AuditLeaf
+	Root  []byte   // RFC 6962 root hash of the first Index+1 leaves
+	Proof [][]byte // RFC 9162 2.1.3 inclusion proof of the leaf in that tree
+}
+
 // AuditCheckpoint is a signed tree head as stored.
 type AuditCheckpoint struct {
 	Seq  int64 // the order checkpoints were stored in; PutAuditCheckpoint sets it
@@ -56,6 +65,14 @@ type AuditOps interface {
 	// the transaction (a rollback gives the index back), and on PostgreSQL
 	// the lock is held until then: append last, just before committing.
 	AuditAppend(ctx context.Context, leaf func(index uint64) ([]byte, error)) (AuditLeaf, AuditHead, error)
+	// AuditAppendBatch appends n leaves as n AuditAppends in one
+	// transaction would, taking the lock, reading the head and writing it
+	// once. It calls leaf for i = 0, 1, ..., n-1 in order, with the index
+	// leaf i gets; an error from leaf aborts the whole batch. It returns
+	// each stored leaf with the root of the tree it completes and its
+	// inclusion proof in that tree, which the head's compact range gives
+	// without reading the tree, and the tree's head after the batch.
+	AuditAppendBatch(ctx context.Context, n int, leaf func(i int, index uint64) ([]byte, error)) ([]AuditInclusion, AuditHead, error)
 	// AuditHead returns the tree's current size and root.
 	AuditHead(ctx context.Context) (AuditHead, error)
 	// AuditLeaves returns the leaves with from <= index < to, in order.
@@ -92,7 +109,7 @@ func (o ops) writeTx(ctx context.Context, fn func(o ops) error) error {
 		return fmt.Errorf("begin transaction: %w", driverErr(err))
 	}
 	defer tx.Rollback()
-	if err := fn(ops{dialect: o.dialect, r: tx, w: tx}); err != nil {
+	if err := fn(ops{dialect: o.dialect, r: tx, w: tx, prep: o.prep}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -109,25 +126,72 @@ func toDB(n uint64) (int64, error) {
 	return int64(n), nil
 }
 
+// Statements of the audit log's hot paths, prepared once on SQLite (see
+// prepared).
+const (
+	sqlAuditHeadForAppend = `SELECT size, compact_range FROM audit_head WHERE id = 1`
+	sqlAuditHead          = `SELECT size, root, updated_at_us FROM audit_head WHERE id = 1`
+	sqlAuditMoveHead      = `UPDATE audit_head SET size = ?, compact_range = ?, root = ?, updated_at_us = ? WHERE id = 1 AND size = ?`
+	sqlAuditLeaves        = `SELECT idx, leaf_hash, data FROM audit_leaves WHERE idx >= ? AND idx < ? ORDER BY idx`
+	sqlAuditInsertLeaves  = `INSERT INTO audit_leaves (idx, leaf_hash, data) VALUES `
+	sqlAuditInsertNodes   = `INSERT INTO audit_nodes (level, idx, hash) VALUES `
+)
+
+// maxRowsPerInsert bounds the rows of one multi-row INSERT. Rows go in
+// statements of 64, 32, ..., 1 rows, so that a batch of any size uses a few
+// statement texts, each prepared once (and on PostgreSQL, cached once by
+// pgx).
+const maxRowsPerInsert = 64
+
+// insertSQL is prefix followed by rows groups of width placeholders.
+func insertSQL(prefix string, width, rows int) string {
+	group := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
+	return prefix + strings.TrimSuffix(strings.Repeat(group+", ", rows), ", ")
+}
+
+// insertRows inserts the rows held in args, width values each, in
+// statements of maxRowsPerInsert, ..., 2, 1 rows.
+func (o ops) insertRows(ctx context.Context, prefix string, width int, args []any) error {
+	for len(args) > 0 {
+		rows := min(len(args)/width, maxRowsPerInsert)
+		rows = 1 << (bits.Len(uint(rows)) - 1) // the largest power of two <= rows
+		if _, err := o.exec(ctx, insertSQL(prefix, width, rows), args[:rows*width]...); err != nil {
+			return err
+		}
+		args = args[rows*width:]
+	}
+	return nil
+}
+
 func (o ops) AuditAppend(ctx context.Context, leaf func(index uint64) ([]byte, error)) (AuditLeaf, AuditHead, error) {
+	ls, h, err := o.AuditAppendBatch(ctx, 1, func(_ int, index uint64) ([]byte, error) { return leaf(index) })
+	if err != nil {
+		return AuditLeaf{}, AuditHead{}, err
+	}
+	return ls[0].AuditLeaf, h, nil
+}
+
+func (o ops) AuditAppendBatch(ctx context.Context, n int, leaf func(i int, index uint64) ([]byte, error)) ([]AuditInclusion, AuditHead, error) {
+	if n < 1 {
+		return nil, AuditHead{}, errors.New("store: audit append: no leaves")
+	}
 	var (
-		l AuditLeaf
-		h AuditHead
+		out []AuditInclusion
+		h   AuditHead
 	)
 	err := o.writeTx(ctx, func(o ops) error {
 		// The row lock orders appends on PostgreSQL, across replicas, until
 		// the transaction ends. SQLite has no FOR UPDATE and needs none: the
 		// transaction already holds the database's one write lock (BEGIN
 		// IMMEDIATE, and one write connection per process).
-		lock := ""
+		head := sqlAuditHeadForAppend
 		if o.dialect == DialectPostgres {
-			lock = " FOR UPDATE"
+			head += " FOR UPDATE"
 		}
 		var (
 			size int64
 			edge []byte
 		)
-		head := `SELECT size, compact_range FROM audit_head WHERE id = 1` + lock
 		err := scanRow(o.writeRow(ctx, head), &size, &edge)
 		if errors.Is(err, ErrNotFound) {
 			// The first append creates the head. Concurrent first appends
@@ -142,60 +206,73 @@ func (o ops) AuditAppend(ctx context.Context, leaf func(index uint64) ([]byte, e
 		if err != nil {
 			return fmt.Errorf("reading the tree head: %w", err)
 		}
+		if _, err := toDB(uint64(size) + uint64(n)); err != nil {
+			return err
+		}
 		rng, err := decodeRange(uint64(size), edge)
 		if err != nil {
 			return err
 		}
-		index := uint64(size)
-		data, err := leaf(index)
-		if err != nil {
-			return err
-		}
-		if data == nil {
-			data = []byte{}
-		}
-		hash := rfc6962.DefaultHasher.HashLeaf(data)
-		var nodes []any
-		n := 0
-		err = rng.Append(hash, func(id compact.NodeID, h []byte) {
-			if id.Level > 0 {
-				nodes = append(nodes, int(id.Level), int64(id.Index), h)
-				n++
+		out = make([]AuditInclusion, n)
+		leafArgs := make([]any, 0, 3*n)
+		var nodeArgs []any
+		for i := range out {
+			index := uint64(size) + uint64(i)
+			data, err := leaf(i, index)
+			if err != nil {
+				return err
 			}
-		})
-		if err != nil {
-			return err
+			if data == nil {
+				data = []byte{}
+			}
+			hash := rfc6962.DefaultHasher.HashLeaf(data)
+			// The leaf that ends a tree has for its inclusion proof the
+			// roots of the perfect subtrees left of it, lowest first: the
+			// compact range of the tree before it, reversed (RFC 9162
+			// 2.1.3.1, with m = n-1).
+			left := rng.Hashes()
+			proof := make([][]byte, len(left))
+			for j, h := range left {
+				proof[len(left)-1-j] = h
+			}
+			err = rng.Append(hash, func(id compact.NodeID, h []byte) {
+				if id.Level > 0 {
+					nodeArgs = append(nodeArgs, int(id.Level), int64(id.Index), h)
+				}
+			})
+			if err != nil {
+				return err
+			}
+			root, err := rng.GetRootHash(nil)
+			if err != nil {
+				return err
+			}
+			out[i] = AuditInclusion{AuditLeaf: AuditLeaf{Index: index, Data: data, Hash: hash}, Root: root, Proof: proof}
+			leafArgs = append(leafArgs, int64(index), hash, data)
 		}
-		root, err := rng.GetRootHash(nil)
-		if err != nil {
-			return err
+		if err := o.insertRows(ctx, sqlAuditInsertLeaves, 3, leafArgs); err != nil {
+			return fmt.Errorf("leaves %d..%d: %w", size, size+int64(n)-1, err)
+		}
+		if err := o.insertRows(ctx, sqlAuditInsertNodes, 3, nodeArgs); err != nil {
+			return fmt.Errorf("nodes of leaves %d..%d: %w", size, size+int64(n)-1, err)
 		}
 		now := time.Now()
-		if _, err := o.exec(ctx, `INSERT INTO audit_leaves (idx, leaf_hash, data) VALUES (?, ?, ?)`, size, hash, data); err != nil {
-			return fmt.Errorf("leaf %d: %w", index, err)
-		}
-		if n > 0 {
-			q := `INSERT INTO audit_nodes (level, idx, hash) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", n), ", ")
-			if _, err := o.exec(ctx, q, nodes...); err != nil {
-				return fmt.Errorf("nodes of leaf %d: %w", index, err)
-			}
-		}
-		res, err := o.exec(ctx, `UPDATE audit_head SET size = ?, compact_range = ?, root = ?, updated_at_us = ? WHERE id = 1 AND size = ?`,
-			size+1, encodeRange(rng), root, toMicros(now), size)
+		last := out[n-1]
+		newSize := size + int64(n)
+		res, err := o.exec(ctx, sqlAuditMoveHead, newSize, encodeRange(rng), last.Root, toMicros(now), size)
 		if err == nil {
 			err = mustChange(res, ErrConflict)
 		}
 		if err != nil {
-			return fmt.Errorf("moving the tree head to %d: %w", size+1, err)
+			return fmt.Errorf("moving the tree head to %d: %w", newSize, err)
 		}
-		l = AuditLeaf{Index: index, Data: data, Hash: hash}
-		h = AuditHead{Size: index + 1, Root: root, UpdatedAt: fromMicros(toMicros(now))}
+		h = AuditHead{Size: uint64(newSize), Root: last.Root, UpdatedAt: fromMicros(toMicros(now))}
 		return nil
 	})
 	if err != nil {
-		return AuditLeaf{}, AuditHead{}, fmt.Errorf("store: audit append: %w", err)
+		return nil, AuditHead{}, fmt.Errorf("store: audit append: %w", err)
 	}
-	return l, h, nil
+	return out, h, nil
 }
 
 func decodeRange(size uint64, b []byte) (*compact.Range, error) {
@@ -224,7 +301,7 @@ func (o ops) AuditHead(ctx context.Context) (AuditHead, error) {
 		root    []byte
 		updated int64
 	)
-	err := scanRow(o.queryRow(ctx, `SELECT size, root, updated_at_us FROM audit_head WHERE id = 1`), &size, &root, &updated)
+	err := scanRow(o.queryRow(ctx, sqlAuditHead), &size, &root, &updated)
 	if errors.Is(err, ErrNotFound) {
 		return AuditHead{Root: rfc6962.DefaultHasher.EmptyRoot()}, nil // nothing appended yet
 	}
@@ -246,7 +323,7 @@ func (o ops) AuditLeaves(ctx context.Context, from, to uint64) ([]AuditLeaf, err
 	if err != nil {
 		t = math.MaxInt64
 	}
-	rows, err := o.query(ctx, `SELECT idx, leaf_hash, data FROM audit_leaves WHERE idx >= ? AND idx < ? ORDER BY idx`, f, t)
+	rows, err := o.query(ctx, sqlAuditLeaves, f, t)
 	if err != nil {
 		return nil, fmt.Errorf("store: audit leaves %d..%d: %w", from, to-1, err)
 	}

@@ -17,9 +17,9 @@ type sqlStore struct {
 	readDB  *sql.DB // == writeDB on PostgreSQL
 }
 
-func newSQLStore(dialect string, writeDB, readDB *sql.DB) *sqlStore {
+func newSQLStore(dialect string, writeDB, readDB *sql.DB, prep *prepared) *sqlStore {
 	return &sqlStore{
-		ops:     ops{dialect: dialect, r: readDB, w: writeDB},
+		ops:     ops{dialect: dialect, r: readDB, w: writeDB, prep: prep},
 		writeDB: writeDB,
 		readDB:  readDB,
 	}
@@ -34,7 +34,7 @@ func (s *sqlStore) WithTx(ctx context.Context, fn func(tx Tx) error) error {
 	}
 	// Rolls back when fn fails or panics; after Commit it does nothing.
 	defer tx.Rollback()
-	if err := fn(ops{dialect: s.dialect, r: tx, w: tx}); err != nil {
+	if err := fn(ops{dialect: s.dialect, r: tx, w: tx, prep: s.prep}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -54,7 +54,7 @@ func (s *sqlStore) SchemaVersion(ctx context.Context) (int64, error) {
 }
 
 func (s *sqlStore) Close() error {
-	err := s.writeDB.Close()
+	err := errors.Join(s.prep.close(), s.writeDB.Close())
 	if s.readDB != s.writeDB {
 		err = errors.Join(err, s.readDB.Close())
 	}

@@ -107,8 +107,10 @@ func scanLicense(row interface{ Scan(...any) error }) (LicenseRecord, error) {
 	return l, nil
 }
 
+const sqlLicenseByID = `SELECT ` + licenseColumns + ` FROM licenses WHERE id = ?`
+
 func (o ops) License(ctx context.Context, id string) (LicenseRecord, error) {
-	l, err := scanLicense(o.queryRow(ctx, `SELECT `+licenseColumns+` FROM licenses WHERE id = ?`, id))
+	l, err := scanLicense(o.queryRow(ctx, sqlLicenseByID, id))
 	if err != nil {
 		return LicenseRecord{}, fmt.Errorf("store: license %s: %w", id, err)
 	}

@@ -69,7 +69,7 @@ func openPostgres(ctx context.Context, t target) (_ Store, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return newSQLStore(DialectPostgres, db, db), nil
+	return newSQLStore(DialectPostgres, db, db, nil), nil
 }
 
 func migrationLockID(schema string) int64 {

@@ -25,30 +25,55 @@ type querier interface {
 // SQL with `?` placeholders; ops rebinds them for the dialect. Reads go to r
 // and writes to w: on SQLite these are a pool of read-only connections and
 // the one write connection; in a transaction and on PostgreSQL they are the
-// same.
+// same. The hot statements run prepared (prep, SQLite only); a transaction
+// carries prep only if it runs on the write pool.
 type ops struct {
 	dialect string
 	r, w    querier
+	prep    *prepared
 }
 
 func (o ops) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := o.w.ExecContext(ctx, rebind(o.dialect, query), args...)
+	var (
+		res sql.Result
+		err error
+	)
+	if s := o.prep.stmt(ctx, o.w, query); s != nil {
+		res, err = s.ExecContext(ctx, args...)
+	} else {
+		res, err = o.w.ExecContext(ctx, rebind(o.dialect, query), args...)
+	}
 	return res, driverErr(err)
 }
 
 // query reads rows; the caller closes them.
 func (o ops) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := o.r.QueryContext(ctx, rebind(o.dialect, query), args...)
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if s := o.prep.stmt(ctx, o.r, query); s != nil {
+		rows, err = s.QueryContext(ctx, args...)
+	} else {
+		rows, err = o.r.QueryContext(ctx, rebind(o.dialect, query), args...)
+	}
 	return rows, driverErr(err)
 }
 
 // queryRow reads one row; scanRow maps its errors.
 func (o ops) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := o.prep.stmt(ctx, o.r, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
 	return o.r.QueryRowContext(ctx, rebind(o.dialect, query), args...)
 }
 
-// writeRow runs a write that returns one row (INSERT/UPDATE ... RETURNING).
+// writeRow runs a write that returns one row (INSERT/UPDATE ... RETURNING),
+// or a read that must see the transaction's writes.
 func (o ops) writeRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := o.prep.stmt(ctx, o.w, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
 	return o.w.QueryRowContext(ctx, rebind(o.dialect, query), args...)
 }
 

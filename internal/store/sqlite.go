@@ -96,8 +96,12 @@ func openSQLite(ctx context.Context, path string) (_ Store, err error) {
 	if err := r.PingContext(ctx); err != nil {
 		return nil, err
 	}
+	prep, err := prepare(ctx, r, w)
+	if err != nil {
+		return nil, err
+	}
 	closeW, closeR = false, false
-	return newSQLStore(DialectSQLite, w, r), nil
+	return newSQLStore(DialectSQLite, w, r, prep), nil
 }
 
 // sqliteOpenErr names the file and says what to do about the failures a user
