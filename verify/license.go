@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"time"
 
@@ -82,13 +81,30 @@ const (
 	ReasonCopyExpired      Reason = "COPY_EXPIRED"
 )
 
-var jwsShape = regexp.MustCompile(`^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$`)
-
 // IsLicenseID reports whether s looks like a license identifier.
 func IsLicenseID(s string) bool { return strings.HasPrefix(s, ids.LicenseIDRoot+".") }
 
-// IsToken reports whether s looks like a compact JWS.
-func IsToken(s string) bool { return jwsShape.MatchString(s) }
+// IsToken reports whether s looks like a compact JWS: three segments of
+// base64url without padding, separated by dots, the first two not empty.
+// It scans s once: a token is checked on every verification.
+func IsToken(s string) bool {
+	dots, seg := 0, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '.':
+			if seg == 0 || dots == 2 {
+				return false
+			}
+			dots, seg = dots+1, 0
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_':
+			seg++
+		default:
+			return false
+		}
+	}
+	return dots == 2
+}
 
 // LicenseByID verifies a license held in the registry by its identifier.
 func LicenseByID(ctx context.Context, id string, opts LicenseOptions) (*LicenseReport, error) {
