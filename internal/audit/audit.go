@@ -35,6 +35,7 @@ import (
 
 	"github.com/transparency-dev/merkle/rfc6962"
 
+	"github.com/eseal-project/eseal/license/ids"
 	"github.com/eseal-project/eseal/internal/store"
 )
 
@@ -119,65 +120,32 @@ func (e *Entry) check() error {
 		}
 		if id := findCitizenID(f.v); id != "" {
 			return fmt.Errorf("%w: %s holds what looks like a citizen ID number (%s); log it masked, as shown",
-				ErrRejected, f.name, maskID(id))
+				ErrRejected, f.name, ids.MaskCitizenID(id))
 		}
 	}
 	return nil
 }
 
-// findCitizenID returns the first run of exactly 17 digits and a check
-// character that reads as a GB 11643-1999 citizen identity number: an area
-// code, a birth date from 1900 on, and the right ISO 7064 MOD 11-2 check
-// character. Requiring all three keeps SHA-256 digests and other long
-// numbers from being taken for one.
+// findCitizenID returns the first citizen identity number in s that is a
+// valid one (ids.ValidateCitizenID, an x taken as X): a run that reads as a
+// number and has the right ISO 7064 MOD 11-2 check character. Requiring the
+// check character keeps SHA-256 digests and other long numbers, which the
+// log holds and which cannot be masked, from being taken for one.
 func findCitizenID(s string) string {
-	for i := 0; i+18 <= len(s); i++ {
-		if i > 0 && isDigit(s[i-1]) {
-			continue
+	for off := 0; off < len(s); {
+		start, end, ok := ids.FindCitizenID(s[off:])
+		if !ok {
+			return ""
 		}
-		c := s[i : i+18]
-		if !allDigits(c[:17]) || !(isDigit(c[17]) || c[17] == 'X' || c[17] == 'x') {
-			continue
+		c := s[off+start : off+end]
+		if ids.ValidateCitizenID(strings.ToUpper(c)) == nil {
+			return c
 		}
-		if i+18 < len(s) && isDigit(s[i+18]) {
-			continue
-		}
-		if c[0] == '0' || !plausibleDate(c[6:14]) || checkChar(c[:17]) != strings.ToUpper(c[17:]) {
-			continue
-		}
-		return c
+		off += end // a non-digit follows a number found
 	}
 	return ""
 }
 
-func isDigit(b byte) bool { return b >= '0' && b <= '9' }
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func plausibleDate(d string) bool {
-	t, err := time.Parse("20060102", d)
-	return err == nil && t.Year() >= 1900 && t.Year() <= 2199
-}
-
-// checkChar is the GB 11643 check character of the first 17 digits.
-func checkChar(d string) string {
-	weights := [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-	sum := 0
-	for i := range 17 {
-		sum += int(d[i]-'0') * weights[i]
-	}
-	return string("10X98765432"[sum%11])
-}
-
-// maskID keeps the area code and the last four characters.
-func maskID(id string) string { return id[:6] + "********" + id[14:] }
 
 // Append appends e to the audit log in tx, which may be a store.Store (the
 // entry commits on its own) or the transaction of store.Store.WithTx (the
