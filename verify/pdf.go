@@ -273,12 +273,19 @@ func verifyCMS(r *pdf.Reader, br [4]int64, contents []byte, d types.Dict, s *Sig
 		}
 	case cms.PAdES:
 		s.Format, s.Algorithm = "pades", "ECDSA-P256-with-SHA256"
+	case cms.Foreign:
+		// Another signer's signature, in a document sealed here later.
+		s.Format, s.Algorithm = "cms", sd.Algorithm()
 	default:
 		s.check("signature container", false, "unsupported algorithms")
 		s.fail(Indeterminate, ReasonUnsupported, "the CMS uses algorithms this verifier does not support")
 		return nil, nil
 	}
-	s.check("signature container", true, "CMS SignedData, %s", s.Algorithm)
+	if sd.BER {
+		s.check("signature container", true, "CMS SignedData (BER, read as DER), %s", s.Algorithm)
+	} else {
+		s.check("signature container", true, "CMS SignedData, %s", s.Algorithm)
+	}
 	if sd.Signer == nil {
 		s.check("signer certificate", false, "the certificate the signature names (issuer and serial) is not in the CMS")
 		s.fail(Indeterminate, ReasonNoSigningCert, "the signer's certificate is not in the signature")
@@ -295,7 +302,7 @@ func verifyCMS(r *pdf.Reader, br [4]int64, contents []byte, d types.Dict, s *Sig
 			}
 		}
 	}
-	digest, err := digestRanges(r, br, cms.NewContentHash(sd.Profile))
+	digest, err := digestRanges(r, br, sd.NewHash())
 	if err != nil {
 		s.check("integrity of the signed bytes", false, "%v", err)
 		s.fail(Indeterminate, ReasonUnusable, "reading the signed bytes: %v", err)
@@ -313,7 +320,7 @@ func verifyCMS(r *pdf.Reader, br [4]int64, contents []byte, d types.Dict, s *Sig
 		}
 		return nil, nil
 	}
-	s.check("integrity of the signed bytes", true, "%s digest of %d bytes matches", hashName(sd.Profile), br[1]+br[3])
+	s.check("integrity of the signed bytes", true, "%s digest of %d bytes matches", sd.HashName(), br[1]+br[3])
 	s.check("signature value", true, "%s signature verifies with the signer's key", s.Algorithm)
 	var chain []*smx509.Certificate
 	for _, c := range sd.Certificates {
@@ -322,13 +329,6 @@ func verifyCMS(r *pdf.Reader, br [4]int64, contents []byte, d types.Dict, s *Sig
 		}
 	}
 	return sd.Signer, chain
-}
-
-func hashName(p cms.Profile) string {
-	if p == cms.SM2 {
-		return "SM3"
-	}
-	return "SHA-256"
 }
 
 func verifySES(ctx context.Context, r *pdf.Reader, br [4]int64, contents []byte, s *SignatureReport, opts Options) (*smx509.Certificate, []*smx509.Certificate) {

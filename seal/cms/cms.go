@@ -39,6 +39,11 @@ const (
 	// no signingTime (ETSI EN 319 142-1 forbids it: the time goes in the signature
 	// dictionary's /M). PDF /SubFilter /ETSI.CAdES.detached.
 	PAdES
+	// Foreign is a signature this package verifies but never makes, as
+	// other signers write them into documents that are sealed here later:
+	// RSA PKCS #1 v1.5 (keys of 2048 bits or more) or ECDSA on P-256,
+	// P-384 or P-521, with SHA-256, SHA-384 or SHA-512.
+	Foreign
 )
 
 func (p Profile) String() string {
@@ -47,6 +52,8 @@ func (p Profile) String() string {
 		return "SM2"
 	case PAdES:
 		return "PAdES"
+	case Foreign:
+		return "foreign"
 	}
 	return "unknown profile"
 }
@@ -110,6 +117,16 @@ var (
 	oidSHA1        = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}
 	oidSHA384      = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 2}
 	oidSHA512      = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 3}
+
+	// Signature algorithms of Foreign signatures. RFC 8017 A.1 and A.2.4:
+	// rsaEncryption and sha*WithRSAEncryption (PKCS #1 v1.5); RFC 5758
+	// 3.2: ecdsa-with-SHA384 and -SHA512.
+	oidRSAEncryption   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
+	oidSHA256WithRSA   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
+	oidSHA384WithRSA   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 12}
+	oidSHA512WithRSA   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 13}
+	oidECDSAWithSHA384 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}
+	oidECDSAWithSHA512 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}
 
 	// RFC 5652 11.
 	oidAttrContentType   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}

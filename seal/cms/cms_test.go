@@ -447,7 +447,8 @@ func TestParseErrorsAreClear(t *testing.T) {
 		{"empty", nil, "empty input"},
 		{"placeholder", make([]byte, 4096), "all zero bytes"},
 		{"not DER", []byte("%PDF"), "not a DER SEQUENCE"},
-		{"BER indefinite length", []byte{0x30, 0x80, 0x06, 0x01, 0x00, 0x00, 0x00}, "not a DER SEQUENCE"},
+		{"BER, not a SignedData", []byte{0x30, 0x80, 0x06, 0x01, 0x00, 0x00, 0x00}, "is not signedData"},
+		{"BER without end-of-contents", []byte{0x30, 0x80, 0x06, 0x01, 0x00}, "not a DER SEQUENCE"},
 		{"other content type", []byte{0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01, 0xa0, 0x00}, "is not signedData"},
 	} {
 		_, err := Parse(tc.in)

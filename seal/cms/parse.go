@@ -2,7 +2,9 @@ package cms
 
 import (
 	"bytes"
+	"crypto"
 	"encoding/asn1"
+	"errors"
 	"fmt"
 	"math/big"
 	"time"
@@ -60,6 +62,9 @@ type SignedData struct {
 	// Raw is the DER ContentInfo, without the zero padding that followed
 	// it.
 	Raw []byte
+	// BER reports that the input was BER, not DER (Raw is its DER
+	// re-encoding).
+	BER bool
 
 	contentTypeAttr   asn1.ObjectIdentifier
 	signingCert       *essCertID // the first cert ID of v2, else of v1
@@ -86,11 +91,31 @@ func unsupported(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrUnsupported, fmt.Sprintf(format, args...))
 }
 
-// Parse reads a DER ContentInfo holding a SignedData with one signer. It is
-// strict (DER only, every field as RFC 5652 types it) except that the
-// ContentInfo may be followed by zero bytes, as in a PDF /Contents string,
-// which is zero-padded to its placeholder's size.
+// Parse reads a ContentInfo holding a SignedData with one signer. It is
+// strict (every field as RFC 5652 types it) except that the ContentInfo may
+// be followed by zero bytes, as in a PDF /Contents string, which is
+// zero-padded to its placeholder's size, and that a SignedData in BER (as
+// NSS and other signers write it) is read as its DER re-encoding; then
+// BER is set and Raw holds the DER.
 func Parse(der []byte) (*SignedData, error) {
+	sd, err := parseDER(der)
+	if err == nil || !errors.Is(err, ErrMalformed) || len(der) == 0 {
+		return sd, err
+	}
+	d, rest, berr := berElement(der)
+	if berr != nil || !isZero(rest) || bytes.Equal(d, der[:len(d)]) {
+		return nil, err // not BER either: the strict error says most
+	}
+	sd, derr := parseDER(d)
+	if derr != nil {
+		return nil, derr
+	}
+	sd.BER = true
+	return sd, nil
+}
+
+// parseDER is Parse for DER input.
+func parseDER(der []byte) (*SignedData, error) {
 	if len(der) == 0 {
 		return nil, malformed("ContentInfo", "empty input")
 	}
@@ -514,5 +539,37 @@ func profileOf(digest, sig asn1.ObjectIdentifier) Profile {
 	case digest.Equal(OIDSHA256) && (sig.Equal(OIDECDSAWithSHA256) || sig.Equal(oidECPublicKey)):
 		return PAdES
 	}
+	if _, ok := foreignHash(digest); !ok {
+		return 0
+	}
+	switch {
+	case sig.Equal(oidRSAEncryption), sig.Equal(oidECPublicKey):
+		return Foreign // the digest algorithm says which hash
+	case sig.Equal(oidSHA256WithRSA), sig.Equal(OIDECDSAWithSHA256):
+		if digest.Equal(OIDSHA256) {
+			return Foreign
+		}
+	case sig.Equal(oidSHA384WithRSA), sig.Equal(oidECDSAWithSHA384):
+		if digest.Equal(oidSHA384) {
+			return Foreign
+		}
+	case sig.Equal(oidSHA512WithRSA), sig.Equal(oidECDSAWithSHA512):
+		if digest.Equal(oidSHA512) {
+			return Foreign
+		}
+	}
 	return 0
+}
+
+// foreignHash is the hash of a Foreign signature's digest algorithm.
+func foreignHash(digest asn1.ObjectIdentifier) (crypto.Hash, bool) {
+	switch {
+	case digest.Equal(OIDSHA256):
+		return crypto.SHA256, true
+	case digest.Equal(oidSHA384):
+		return crypto.SHA384, true
+	case digest.Equal(oidSHA512):
+		return crypto.SHA512, true
+	}
+	return 0, false
 }
