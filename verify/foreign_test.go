@@ -2,6 +2,8 @@ package verify_test
 
 import (
 	"bytes"
+	"crypto"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,6 +90,34 @@ func TestSealAfterAnotherSigner(t *testing.T) {
 			if rep.Verdict != verify.Invalid || rep.Signatures[0].Reason != verify.ReasonHash {
 				t.Fatalf("a changed first revision:\n%s", text(rep))
 			}
+		})
+	}
+}
+
+// zeroEnding signs like its key, but only returns a signature whose last
+// byte is zero: the signature container then ends in a zero byte, just
+// like the padding after it in /Contents.
+type zeroEnding struct{ crypto.Signer }
+
+func (z zeroEnding) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	for {
+		sig, err := z.Signer.Sign(r, digest, opts)
+		if err != nil || sig[len(sig)-1] == 0 {
+			return sig, err
+		}
+	}
+}
+
+// A signature container whose last byte is zero is read whole, in every
+// mode.
+func TestContainerEndingInZero(t *testing.T) {
+	p := sealtest.NewPKI(t)
+	doc := sealtest.Fixture(t, "ghostscript.pdf")
+	for _, mode := range []seal.Mode{seal.ModeSM2, seal.ModeSES, seal.ModePAdES} {
+		t.Run(string(mode), func(t *testing.T) {
+			o := p.Options(mode)
+			o.Signer = zeroEnding{o.Signer}
+			expect(t, check(t, sealtest.Stamp(t, doc, o), verify.Options{Trust: p.Trust()}), verify.Valid, verify.ReasonOK)
 		})
 	}
 }

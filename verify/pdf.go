@@ -12,6 +12,8 @@ import (
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/emmansun/gmsm/smx509"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/eseal-project/eseal/certs"
 	"github.com/eseal-project/eseal/seal"
@@ -238,6 +240,27 @@ func checkByteRange(r *pdf.Reader, f pdf.SigField, br [4]int64) (Reason, error) 
 	return ReasonNotRevision, errors.New("the signed revision is not part of the document's revision history")
 }
 
+// unpadded is the DER element at the start of a /Contents value, without
+// the zero bytes that pad it to the placeholder's size. The element itself
+// may end in a zero byte (a signature value does, one time in 256), so the
+// padding is told by the element's length, not by trimming zeros. Input
+// that is no DER element, or is followed by more than zeros, comes back
+// whole for the parser to report.
+func unpadded(contents []byte) []byte {
+	s := cryptobyte.String(contents)
+	var elem cryptobyte.String
+	var tag cbasn1.Tag
+	if !s.ReadAnyASN1Element(&elem, &tag) {
+		return contents
+	}
+	for _, c := range s {
+		if c != 0 {
+			return contents
+		}
+	}
+	return elem
+}
+
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
@@ -333,7 +356,7 @@ func verifyCMS(r *pdf.Reader, br [4]int64, contents []byte, d types.Dict, s *Sig
 
 func verifySES(ctx context.Context, r *pdf.Reader, br [4]int64, contents []byte, s *SignatureReport, opts Options) (*smx509.Certificate, []*smx509.Certificate) {
 	s.Format, s.Algorithm = "ses", "SM2-with-SM3"
-	sig, err := ses.ParseSignature(bytes.TrimRight(contents, "\x00"))
+	sig, err := ses.ParseSignature(unpadded(contents))
 	if err != nil {
 		s.check("signature container", false, "%v", err)
 		s.fail(Invalid, ReasonFormat, "%v", err)

@@ -153,7 +153,7 @@ func Fixture(t testing.TB, name string) []byte {
 
 // Producers are the fixture documents from different producers and
 // structures that every stamping test runs over.
-var Producers = []string{"libreoffice.pdf", "ghostscript.pdf", "objstm.pdf", "linearized.pdf", "v14.pdf", "v20.pdf"}
+var Producers = []string{"libreoffice.pdf", "ghostscript.pdf", "chromium.pdf", "cairo.pdf", "qdf.pdf", "objstm.pdf", "linearized.pdf", "v14.pdf", "v20.pdf"}
 
 // Now is a fixed reference time some tests use.
 var Now = time.Now()

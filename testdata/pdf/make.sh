@@ -1,11 +1,16 @@
 #!/bin/sh
 # Regenerates the PDF fixtures: documents from several producers and the
-# structural variants the stamper must handle. Needs libreoffice, ghostscript
-# and qpdf (Debian: libreoffice-writer-nogui ghostscript qpdf fonts-noto-cjk).
+# structural variants the stamper must handle. Needs libreoffice, ghostscript,
+# chromium, poppler and qpdf (Debian: libreoffice-writer-nogui ghostscript
+# chromium poppler-utils qpdf fonts-noto-cjk).
 set -eu
 cd "$(dirname "$0")"
 libreoffice --headless --convert-to pdf approval.html >/dev/null && mv approval.pdf libreoffice.pdf
 ps2pdf -dCompatibilityLevel=1.7 gs.ps ghostscript.pdf
+chromium --headless --no-sandbox --disable-gpu --disable-background-networking --no-first-run \
+    --no-pdf-header-footer --print-to-pdf=chromium.pdf approval.html
+pdftocairo -pdf libreoffice.pdf cairo.pdf
+qpdf --qdf --object-streams=disable ghostscript.pdf qdf.pdf
 qpdf --object-streams=generate libreoffice.pdf objstm.pdf
 qpdf --linearize libreoffice.pdf linearized.pdf
 qpdf --force-version=1.4 ghostscript.pdf v14.pdf
