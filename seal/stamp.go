@@ -79,6 +79,11 @@ type Options struct {
 	Name      string
 	Time      time.Time // signing time; default now
 	FieldName string
+	// Certify, when not 0, makes the seal a certification of the document
+	// (DocMDP) allowing afterwards: 1 no changes, 2 further seals and form
+	// filling, 3 those and annotations. Only a document's first signature
+	// may certify it.
+	Certify int
 }
 
 // Placement says where the seal goes. Exactly one of a position, an anchor
@@ -152,6 +157,7 @@ func Stamp(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opts 
 		FieldName:   opts.FieldName,
 		Widgets:     widgets,
 		App:         "eseal",
+		DocMDP:      opts.Certify,
 	}
 	var h hash.Hash
 	var sign func(digest []byte) ([]byte, error)
@@ -212,6 +218,9 @@ func checkOptions(o *Options) error {
 	}
 	if o.Signer == nil || o.Cert == nil {
 		return fmt.Errorf("%w: a signer and its certificate are required", ErrBadOptions)
+	}
+	if o.Certify < 0 || o.Certify > 3 {
+		return fmt.Errorf("%w: certification level %d: want 1 (no changes), 2 (seals and forms) or 3 (also annotations)", ErrBadOptions, o.Certify)
 	}
 	if !publicKeysEqual(o.Signer.Public(), o.Cert.PublicKey) {
 		return fmt.Errorf("%w: %s", ErrKeyMatch, o.Cert.Subject)

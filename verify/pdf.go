@@ -119,7 +119,14 @@ func verifySignature(ctx context.Context, r *pdf.Reader, pages []pdf.Page, f pdf
 		checkChain(signer, chain, &s, opts)
 	}
 
-	// What changed after this signature.
+	// What changed after this signature: nothing at all for a
+	// certification that allows no changes.
+	s.Certification = r.DocMDPLevel(d)
+	if s.Certification == pdf.DocMDPNoChanges && !s.CoversWholeFile {
+		s.check("changes after signing", false, "the signature certifies the document with no changes allowed (DocMDP P 1), yet later revisions follow")
+		s.fail(Invalid, ReasonChanged, "the document was changed after a certification that allows no changes (DocMDP P 1)")
+		return s
+	}
 	if !s.CoversWholeFile {
 		changes, err := analyseChanges(r, revEnd)
 		if err != nil {

@@ -100,6 +100,10 @@ type SignatureReport struct {
 	Checks          []Check  `json:"checks"`
 	Changes         []Change `json:"changesAfter,omitempty"`
 	Pages           []int    `json:"pages,omitempty"`
+	// Certification is the access permission (DocMDP P) when this
+	// signature certifies the document: 1 no changes, 2 form filling and
+	// signing, 3 also annotations; 0 for an approval signature.
+	Certification int `json:"certification,omitempty"`
 }
 
 // Report is the result for a document.
@@ -209,6 +213,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		if len(s.Pages) > 0 {
 			fmt.Fprintf(&b, "  pages:     %v\n", s.Pages)
 		}
+		if s.Certification != 0 {
+			fmt.Fprintf(&b, "  certifies: the document, allowing %s afterwards (DocMDP P %d)\n", certificationAllows[s.Certification], s.Certification)
+		}
 		if len(s.ByteRange) == 4 {
 			cover := "the whole file"
 			if !s.CoversWholeFile {
@@ -237,4 +244,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// certificationAllows says what a certification level allows.
+var certificationAllows = map[int]string{
+	1: "no changes",
+	2: "further signatures and form filling",
+	3: "further signatures, form filling and annotations",
 }

@@ -288,7 +288,7 @@ type stampFlags struct {
 	page                                                                                                                 int
 	x, y, sizeMM                                                                                                         float64
 	crossPage, invisible, gmOIDs                                                                                         bool
-	jobs                                                                                                                 int
+	jobs, certify                                                                                                        int
 }
 
 func newSealStampCmd() *cobra.Command {
@@ -314,6 +314,11 @@ seal's centre (without --x/--y: lower right); --anchor TEXT centres the
 seal on the first occurrence of a text such as （盖章）; --cross-page cuts
 the seal into strips along the right edge of every page (骑缝章, one
 signature); --invisible adds no picture.
+
+--certify 1|2|3 makes the seal a certification of the document (DocMDP),
+allowed only as its first signature: 1 allows no change afterwards, not
+even another seal; 2 allows further seals and form filling; 3 also
+annotations. A document certified with 1 is refused.
 
 With --in DIR --out DIR every PDF in DIR is stamped into DIR with a progress
 bar; documents already in the output directory are skipped, so an
@@ -372,6 +377,7 @@ file and renamed when complete.`,
 	c.Flags().StringVar(&f.reason, "reason", "", "reason for signing, e.g. 审批")
 	c.Flags().StringVar(&f.location, "location", "", "place of signing")
 	c.Flags().BoolVar(&f.gmOIDs, "gm-oids", false, "sm2 mode: GM/T 0010 OIDs in the CMS")
+	c.Flags().IntVar(&f.certify, "certify", 0, "certify the document (first signature only): 1 no changes after, 2 seals and forms, 3 also annotations")
 	storeFlag(c, &f.storeDSN, "seal registry: refuse a suspended or revoked seal and record the use")
 	c.Flags().IntVar(&f.jobs, "jobs", runtime.GOMAXPROCS(0), "batch mode: documents stamped at once")
 	c.Flags().StringVar(&in, "in", "", "PDF to stamp, or a directory of PDFs")
@@ -406,7 +412,7 @@ func newStamper(ctx context.Context, f stampFlags) (*stamper, error) {
 		}
 		chain = append(chain, more...)
 	}
-	opts := seal.Options{Mode: mode, Cert: cert, Chain: chain, SizeMM: f.sizeMM, GMOIDs: f.gmOIDs, Reason: f.reason, Location: f.location,
+	opts := seal.Options{Mode: mode, Cert: cert, Chain: chain, SizeMM: f.sizeMM, GMOIDs: f.gmOIDs, Reason: f.reason, Location: f.location, Certify: f.certify,
 		Placement: seal.Placement{Page: f.page, X: f.x, Y: f.y, Corner: seal.Corner(f.corner), Anchor: f.anchor, CrossPage: f.crossPage, Invisible: f.invisible}}
 	st := &stamper{opts: opts}
 	if f.sealFile != "" {

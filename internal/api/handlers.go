@@ -98,7 +98,7 @@ func (s *Server) handleSeal(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		status, code := 500, "internal"
 		switch {
-		case errors.Is(err, pdf.ErrNotPDF), errors.Is(err, pdf.ErrBroken), errors.Is(err, pdf.ErrEncrypted):
+		case errors.Is(err, pdf.ErrNotPDF), errors.Is(err, pdf.ErrBroken), errors.Is(err, pdf.ErrEncrypted), errors.Is(err, pdf.ErrCertified):
 			status, code = 422, "unusable-pdf"
 		case errors.Is(err, seal.ErrPlacement), errors.Is(err, seal.ErrAnchor), errors.Is(err, seal.ErrNoPicture), errors.Is(err, seal.ErrBadOptions):
 			status, code = 400, "bad-placement"

@@ -35,8 +35,8 @@ import (
 
 	"github.com/transparency-dev/merkle/rfc6962"
 
-	"github.com/eseal-project/eseal/license/ids"
 	"github.com/eseal-project/eseal/internal/store"
+	"github.com/eseal-project/eseal/license/ids"
 )
 
 // Kinds of entries the service appends. Other components may add kinds:
@@ -145,7 +145,6 @@ func findCitizenID(s string) string {
 	}
 	return ""
 }
-
 
 // Append appends e to the audit log in tx, which may be a store.Store (the
 // entry commits on its own) or the transaction of store.Store.WithTx (the

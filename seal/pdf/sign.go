@@ -46,6 +46,10 @@ type SigSpec struct {
 	// Extra entries of the signature dictionary, written as hex strings
 	// (covered by the signature like the rest of the dictionary).
 	Extra map[string][]byte
+	// DocMDP, when not 0, makes this a certification signature with that
+	// access permission (DocMDPNoChanges, DocMDPFormFilling or
+	// DocMDPAnnotations). Only a document's first signature may certify.
+	DocMDP int
 }
 
 // Prepared is a signature laid out in an update, waiting for its value.
@@ -78,6 +82,24 @@ func AddSignature(r *Reader, u *Update, spec SigSpec) (*Prepared, error) {
 	cat, catRef, err := r.Catalog()
 	if err != nil {
 		return nil, err
+	}
+	if level, err := r.CertificationLevel(); err != nil {
+		return nil, err
+	} else if level == DocMDPNoChanges {
+		return nil, ErrCertified
+	}
+	var reference string
+	if spec.DocMDP != 0 {
+		if reference, err = docMDPReference(spec.DocMDP); err != nil {
+			return nil, err
+		}
+		signed, err := r.SignatureFields()
+		if err != nil {
+			return nil, err
+		}
+		if len(signed) > 0 {
+			return nil, fmt.Errorf("the document already has %d signature(s); only the first signature may certify it", len(signed))
+		}
 	}
 	acro, acroRef, err := acroForm(r, cat)
 	if err != nil {
@@ -172,20 +194,32 @@ func AddSignature(r *Reader, u *Update, spec SigSpec) (*Prepared, error) {
 		flags = int(f)
 	}
 	acro["SigFlags"] = types.Integer(flags | 3)
+	newCat := cat.Clone().(types.Dict)
 	switch {
 	case acroRef != (Ref{}):
 		u.Set(acroRef, acro)
 	default:
-		cat = cat.Clone().(types.Dict)
 		if _, had := cat["AcroForm"]; had {
-			cat["AcroForm"] = acro
+			newCat["AcroForm"] = acro
 		} else {
-			cat["AcroForm"] = u.Add(acro).IndirectRef()
+			newCat["AcroForm"] = u.Add(acro).IndirectRef()
 		}
-		u.Set(catRef, cat)
+	}
+	if spec.DocMDP != 0 {
+		// The catalog names the certification signature (12.8.4).
+		perms, _ := r.Dict(cat["Perms"])
+		if perms == nil {
+			perms = types.Dict{}
+		}
+		perms = perms.Clone().(types.Dict)
+		perms["DocMDP"] = sigRef.IndirectRef()
+		newCat["Perms"] = perms
+	}
+	if acroRef == (Ref{}) || spec.DocMDP != 0 {
+		u.Set(catRef, newCat)
 	}
 
-	body, brAt, cAt := sigDictBody(spec)
+	body, brAt, cAt := sigDictBody(spec, reference)
 	u.SetRaw(sigRef, body)
 
 	lead := []byte(nil)
@@ -219,7 +253,7 @@ const byteRangePlaceholder = "[0 0000000000 0000000000 0000000000]"
 // sigDictBody writes the signature dictionary (12.8.1, Table 252) with
 // fixed-width placeholders; it returns the offsets of the /ByteRange array
 // and of the /Contents string within the body.
-func sigDictBody(spec SigSpec) (body []byte, byteRangeAt, contentsAt int) {
+func sigDictBody(spec SigSpec, reference string) (body []byte, byteRangeAt, contentsAt int) {
 	var b bytes.Buffer
 	size := 512 + 2*spec.ContentsSize
 	for _, v := range spec.Extra {
@@ -241,6 +275,9 @@ func sigDictBody(spec SigSpec) (body []byte, byteRangeAt, contentsAt int) {
 	}
 	if spec.App != "" {
 		b.WriteString("\n/Prop_Build << /App << /Name /" + types.EncodeName(spec.App) + " >> >>")
+	}
+	if reference != "" {
+		b.WriteString("\n/Reference " + reference)
 	}
 	keys := make([]string, 0, len(spec.Extra))
 	for k := range spec.Extra {
