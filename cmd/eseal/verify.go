@@ -77,6 +77,9 @@ Exit codes: 0 all valid, 1 not valid (INVALID or INDETERMINATE),
 			if err != nil {
 				return err
 			}
+			if !fi.Mode().IsRegular() {
+				return fmt.Errorf("%s is not a file", args[0])
+			}
 			rep, err := verify.PDF(cmd.Context(), f, fi.Size(), opts)
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
