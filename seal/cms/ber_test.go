@@ -57,7 +57,7 @@ func TestBERElement(t *testing.T) {
 // SignedData: every constructed element with an indefinite length, and
 // OCTET STRINGs of more than 16 bytes in segments. The signed attributes
 // and the certificates stay DER, as they must.
-func toBER(t *testing.T, der []byte) []byte {
+func toBER(t testing.TB, der []byte) []byte {
 	t.Helper()
 	var enc func(b []byte, depth int) []byte
 	enc = func(b []byte, depth int) []byte {
@@ -93,7 +93,7 @@ func toBER(t *testing.T, der []byte) []byte {
 
 // derLength reads the length of the DER element at b: content length and
 // header length (one-byte tags only).
-func derLength(t *testing.T, b []byte) (n, hdr int) {
+func derLength(t testing.TB, b []byte) (n, hdr int) {
 	t.Helper()
 	l := int(b[1])
 	if l < 0x80 {

@@ -19,6 +19,7 @@ func FuzzParse(f *testing.F) {
 		}
 		f.Add(der)
 		f.Add(append(bytes.Clone(der), 0, 0, 0, 0))
+		f.Add(toBER(f, der))
 		one := k.opts(tc.gm)
 		one.Certificates = one.Certificates[:1]
 		if der, err = Sign(bytes.NewReader(content), k.key, one); err != nil {
