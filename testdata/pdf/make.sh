@@ -12,6 +12,7 @@ chromium --headless --no-sandbox --disable-gpu --disable-background-networking -
 pdftocairo -pdf libreoffice.pdf cairo.pdf
 qpdf --qdf --object-streams=disable ghostscript.pdf qdf.pdf
 qpdf --object-streams=generate libreoffice.pdf objstm.pdf
+qpdf --empty --pages libreoffice.pdf 1 -- onepage.pdf
 qpdf --linearize libreoffice.pdf linearized.pdf
 qpdf --force-version=1.4 ghostscript.pdf v14.pdf
 qpdf --force-version=2.0 libreoffice.pdf v20.pdf
