@@ -150,7 +150,7 @@ func SM2Digest(pub *ecdsa.PublicKey, digest []byte, opts crypto.SignerOpts) ([]b
 }
 
 func sm2Hash(pub *ecdsa.PublicKey, uid, msg []byte) ([]byte, error) {
-	za, err := sm2.CalculateZA(pub, uid)
+	za, err := SM2ZA(pub, uid)
 	if err != nil {
 		return nil, fmt.Errorf("sm2: Z_A: %w", err)
 	}

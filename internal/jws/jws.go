@@ -141,7 +141,7 @@ func (o opaqueVerifier) VerifyPayload(payload, signature []byte, alg jose.Signat
 	}
 	switch {
 	case alg == AlgSM2SM3 && hsm.AlgorithmOf(o.pub) == hsm.SM2:
-		if !verifySM2(o.pub, payload, der) {
+		if !hsm.VerifySM2(o.pub, payload, der) {
 			return errors.New("SM2 signature does not verify")
 		}
 	case alg == jose.ES256 && hsm.AlgorithmOf(o.pub) == hsm.P256:

@@ -1,4 +1,4 @@
-package jws
+package hsm
 
 import (
 	"crypto/rand"
@@ -7,7 +7,7 @@ import (
 	"github.com/emmansun/gmsm/sm2"
 )
 
-// verifySM2 with its cached Z_A agrees with gmsm's own verification, and
+// VerifySM2 with its cached Z_A agrees with gmsm's own verification, and
 // a key's cached Z_A never verifies another key's signature.
 func TestVerifySM2CachedZA(t *testing.T) {
 	var keys []*sm2.PrivateKey
@@ -25,16 +25,16 @@ func TestVerifySM2CachedZA(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !sm2.VerifyASN1WithSM2(&k.PublicKey, nil, msg, sig) || !verifySM2(&k.PublicKey, msg, sig) {
+			if !sm2.VerifyASN1WithSM2(&k.PublicKey, nil, msg, sig) || !VerifySM2(&k.PublicKey, msg, sig) {
 				t.Fatalf("round %d key %d: a good signature does not verify", round, i)
 			}
 			other := &keys[(i+1)%len(keys)].PublicKey
-			if verifySM2(other, msg, sig) {
+			if VerifySM2(other, msg, sig) {
 				t.Fatalf("round %d key %d: verifies with another key", round, i)
 			}
 			bad := append([]byte(nil), msg...)
 			bad[3] ^= 1
-			if verifySM2(&k.PublicKey, bad, sig) {
+			if VerifySM2(&k.PublicKey, bad, sig) {
 				t.Fatalf("round %d key %d: verifies a changed message", round, i)
 			}
 		}
