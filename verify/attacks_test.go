@@ -363,8 +363,28 @@ func TestSignatureWrapping(t *testing.T) {
 // data after %%EOF: invisible to us, but a repairing viewer may show them.
 func TestHiddenObjectsAndTrailingData(t *testing.T) {
 	f := newFixture(t)
+
+	// A new object that nothing refers to changes nothing a viewer shows;
+	// the same object put on the page does.
+	forged := types.Dict{"Type": types.Name("Annot"), "Subtype": types.Name("FreeText"), "Rect": types.NewNumberArray(0, 0, 500, 500), "Contents": types.StringLiteral("forged")}
+	var forgedRef pdf.Ref
+	loose := appendUpdate(t, f.signed, func(r *pdf.Reader, u *pdf.Update) { forgedRef = u.Add(forged) })
+	rep := check(t, loose, f.opts)
+	expect(t, rep, verify.Valid, verify.ReasonOK)
+	if !strings.Contains(text(rep), "nothing in the document refers to") {
+		t.Fatalf("the unreferenced object is not reported:\n%s", text(rep))
+	}
+	shown := appendUpdate(t, loose, func(r *pdf.Reader, u *pdf.Update) {
+		p := firstPage(t, r)
+		d := p.Dict.Clone().(types.Dict)
+		old, _ := r.Array(p.Dict["Annots"])
+		d["Annots"] = append(append(types.Array{}, old...), forgedRef.IndirectRef())
+		u.Set(p.Ref, d)
+	})
+	expect(t, check(t, shown, f.opts), verify.Invalid, verify.ReasonChanged)
+
 	b := append(bytes.Clone(f.signed), []byte("\n90 0 obj\n<< /Type /Annot /Subtype /FreeText /Rect [0 0 500 500] /Contents (forged) >>\nendobj\n")...)
-	rep := check(t, b, f.opts)
+	rep = check(t, b, f.opts)
 	expect(t, rep, verify.Invalid, verify.ReasonChanged)
 
 	// The same object followed by a proper (empty) update that does not

@@ -11,6 +11,7 @@ package verify
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"sort"
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
@@ -49,6 +50,7 @@ type analysis struct {
 	class      map[int]objClass
 	objs       map[int]types.Object
 	changes    []Change
+	reachable  map[int]bool // from the final trailer; computed when needed
 }
 
 func (a *analysis) run() ([]Change, error) {
@@ -113,6 +115,13 @@ func (a *analysis) run() ([]Change, error) {
 			kind = "modified"
 		}
 		what, ok := a.judge(n, kind, oldObj, newObj)
+		if !ok && !a.isReachable(n) {
+			// Nothing in the document leads to it, so no viewer shows
+			// it or acts on it; signers leave such objects behind (pdfsig
+			// does). Making it reachable takes a change to an object that
+			// is, which is judged on its own.
+			what, ok = "an object nothing in the document refers to, so it is never shown or used: "+describe(newObj), true
+		}
 		a.changes = append(a.changes, Change{Object: n, Kind: kind, What: what, Allowed: ok})
 	}
 	for _, n := range a.removed {
@@ -124,6 +133,44 @@ func (a *analysis) run() ([]Change, error) {
 	}
 	sort.SliceStable(a.changes, func(i, j int) bool { return a.changes[i].Object < a.changes[j].Object })
 	return a.changes, nil
+}
+
+// isReachable reports whether object n can be reached from the final
+// trailer's /Root or /Info by following references.
+func (a *analysis) isReachable(n int) bool {
+	if a.reachable == nil {
+		a.reachable = map[int]bool{}
+		var todo []types.Object
+		t := a.final.Trailer()
+		todo = append(todo, t["Root"], t["Info"])
+		for len(todo) > 0 {
+			o := todo[len(todo)-1]
+			todo = todo[:len(todo)-1]
+			if ref, ok := pdf.RefOf(o); ok {
+				if a.reachable[ref.Num] {
+					continue
+				}
+				a.reachable[ref.Num] = true
+				var err error
+				if o, err = a.final.Object(ref.Num); err != nil {
+					continue
+				}
+			}
+			switch v := o.(type) {
+			case types.Dict:
+				for _, x := range v {
+					todo = append(todo, x)
+				}
+			case pdf.Stream:
+				for _, x := range v.Dict {
+					todo = append(todo, x)
+				}
+			case types.Array:
+				todo = append(todo, v...)
+			}
+		}
+	}
+	return a.reachable[n]
 }
 
 // hiddenObjects reports object headers after the signed revision that no
@@ -364,9 +411,13 @@ func (a *analysis) judge(n int, kind string, oldObj, newObj types.Object) (strin
 	if what, ok, isArray := a.judgeArray(oldObj, newObj); isArray {
 		return what, ok
 	}
+	infoRef, hasInfo := pdf.RefOf(a.final.Trailer()["Info"])
 	if kind == "added" {
 		if a.isAcroForm(n) {
 			return a.judgeAcroForm(nil, dictOf(newObj))
+		}
+		if _, isDict := newObj.(types.Dict); isDict && hasInfo && n == infoRef.Num {
+			return "document information (metadata) was written anew", true
 		}
 		return "a new object that is neither a signature nor part of one: " + describe(newObj), false
 	}
@@ -376,7 +427,6 @@ func (a *analysis) judge(n int, kind string, oldObj, newObj types.Object) (strin
 	}
 	// Rewritten dictionaries: the catalog, the form, pages, arrays.
 	rootRef, _ := pdf.RefOf(a.final.Trailer()["Root"])
-	infoRef, hasInfo := pdf.RefOf(a.final.Trailer()["Info"])
 	switch {
 	case n == rootRef.Num:
 		return a.judgeCatalog(oldD, newD)
@@ -409,7 +459,7 @@ func (a *analysis) appendsSignatures(oldA, newA types.Array) bool {
 		return false
 	}
 	for i := range oldA {
-		if oldA[i].PDFString() != newA[i].PDFString() {
+		if !equalValue(oldA[i], newA[i]) {
 			return false
 		}
 	}
@@ -540,11 +590,63 @@ func keysUnion(a, b types.Dict) []string {
 	return out
 }
 
+// equalValue compares two direct values by what they mean, not by how
+// they are written: writers that rewrite an object (pdfsig does, when it
+// adds its widget to a page) print numbers with other precision, integers
+// as reals and strings in hex. Numbers within numberTolerance are equal.
 func equalValue(a, b types.Object) bool {
 	if a == nil || b == nil {
 		return a == nil && b == nil
 	}
+	if x, ok := number(a); ok {
+		y, ok := number(b)
+		return ok && math.Abs(x-y) <= numberTolerance
+	}
+	switch va := a.(type) {
+	case types.Dict:
+		vb, ok := b.(types.Dict)
+		if !ok || len(va) != len(vb) {
+			return false
+		}
+		for k, x := range va {
+			y, ok := vb[k]
+			if !ok || !equalValue(x, y) {
+				return false
+			}
+		}
+		return true
+	case types.Array:
+		vb, ok := b.(types.Array)
+		if !ok || len(va) != len(vb) {
+			return false
+		}
+		for i := range va {
+			if !equalValue(va[i], vb[i]) {
+				return false
+			}
+		}
+		return true
+	case types.StringLiteral, types.HexLiteral:
+		x, okA := pdf.Bytes(a)
+		y, okB := pdf.Bytes(b)
+		return okA && okB && bytes.Equal(x, y)
+	}
 	return a.PDFString() == b.PDFString()
+}
+
+// numberTolerance: a ten-thousandth of a point (1/720000 inch) is far
+// below anything a viewer can show, and far above the rounding of writers
+// that print ten or six decimals.
+const numberTolerance = 1e-4
+
+func number(o types.Object) (float64, bool) {
+	switch v := o.(type) {
+	case types.Integer:
+		return float64(v), true
+	case types.Float:
+		return float64(v), true
+	}
+	return 0, false
 }
 
 // sameObject compares two versions of an object: dictionaries and arrays by
@@ -561,7 +663,7 @@ func sameObject(oldR, newR *pdf.Reader, a, b types.Object) bool {
 	da, db := sa.Dict.Clone().(types.Dict), sb.Dict.Clone().(types.Dict)
 	delete(da, "Length")
 	delete(db, "Length")
-	if da.PDFString() != db.PDFString() || sa.Length != sb.Length {
+	if !equalValue(da, db) || sa.Length != sb.Length {
 		return false
 	}
 	if sa.Length > 64<<20 {

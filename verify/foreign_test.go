@@ -83,6 +83,21 @@ func TestSealAfterAnotherSigner(t *testing.T) {
 				t.Fatalf("pdfsig:\n%s", res)
 			}
 
+			// The other order: our seal first, pdfsig's signature after it.
+			// pdfsig's update leaves unreferenced form XObjects behind,
+			// which change nothing a viewer shows: both stay valid.
+			p2 := sealtest.NewPKI(t)
+			os.WriteFile(file("ours.pdf"), sealtest.Stamp(t, sealtest.Fixture(t, fixture), p2.Options(seal.ModeSM2)), 0o600)
+			os.Remove(file("theirs.pdf"))
+			testenv.Run(t, nil, pdfsig, "-add-signature", "-nssdir", db, "-nick", "other", file("ours.pdf"), file("theirs.pdf"))
+			theirs, err := os.ReadFile(file("theirs.pdf"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			trust2 := p2.Trust()
+			trust2.Add(other...)
+			expect(t, check(t, theirs, verify.Options{Trust: trust2}), verify.Valid, verify.ReasonOK)
+
 			// Negative twin: one byte of the first revision changed.
 			bad := bytes.Clone(out)
 			bad[200] ^= 0x01
