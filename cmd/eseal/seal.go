@@ -26,6 +26,7 @@ import (
 	"github.com/eseal-project/eseal/internal/store"
 	"github.com/eseal-project/eseal/seal"
 	"github.com/eseal-project/eseal/seal/appearance"
+	"github.com/eseal-project/eseal/seal/pdf"
 	"github.com/eseal-project/eseal/seal/ses"
 )
 
@@ -489,6 +490,11 @@ func (s *stamper) stampFile(ctx context.Context, in, out string) (*seal.Result, 
 	opts := s.opts
 	opts.Time = time.Now()
 	res, err := seal.StampFile(ctx, in, out, opts)
+	if errors.Is(err, pdf.ErrBroken) {
+		// A seal is added by incremental update, which keeps the file's
+		// own cross-reference data: it must be sound.
+		return nil, fmt.Errorf("%s: %w (a rewrite repairs most such files, e.g. qpdf IN.pdf FIXED.pdf, before stamping)", in, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in, err)
 	}
