@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"hash"
@@ -97,6 +98,8 @@ func verifySignature(ctx context.Context, r *pdf.Reader, pages []pdf.Page, f pdf
 		signer, chain = verifyCMS(r, br, contents, d, &s)
 	case seal.SESSubFilter:
 		signer, chain = verifySES(ctx, r, br, contents, &s, opts)
+	case "ETSI.RFC3161":
+		signer, chain = verifyDocTimestamp(r, br, contents, &s)
 	default:
 		s.check("signature format", false, "unknown /SubFilter /%s", s.SubFilter)
 		s.fail(Indeterminate, ReasonUnsupported, "the /SubFilter /%s is not one this verifier knows", s.SubFilter)
@@ -116,7 +119,7 @@ func verifySignature(ctx context.Context, r *pdf.Reader, pages []pdf.Page, f pdf
 
 	// The certificate chain, at the validation time.
 	if signer != nil {
-		checkChain(signer, chain, &s, opts)
+		checkChain(signer, chain, &s, opts, s.Format == "timestamp")
 	}
 
 	// What changed after this signature: nothing at all for a
@@ -361,6 +364,60 @@ func verifyCMS(r *pdf.Reader, br [4]int64, contents []byte, d types.Dict, s *Sig
 	return sd.Signer, chain
 }
 
+// verifyDocTimestamp checks a document time-stamp (ISO 32000-2 12.8.5): an
+// RFC 3161 token whose message imprint is the hash of the byte ranges.
+func verifyDocTimestamp(r *pdf.Reader, br [4]int64, contents []byte, s *SignatureReport) (*smx509.Certificate, []*smx509.Certificate) {
+	s.Format = "timestamp"
+	ts, err := cms.ParseTimestamp(contents)
+	if err != nil {
+		s.check("signature container", false, "%v", err)
+		if errors.Is(err, cms.ErrUnsupported) {
+			s.fail(Indeterminate, ReasonUnsupported, "%v", err)
+		} else {
+			s.fail(Invalid, ReasonFormat, "%v", err)
+		}
+		return nil, nil
+	}
+	if ts.Profile == 0 {
+		s.check("signature container", false, "unsupported algorithms")
+		s.fail(Indeterminate, ReasonUnsupported, "the time-stamp token uses algorithms this verifier does not support")
+		return nil, nil
+	}
+	s.Algorithm = ts.Algorithm()
+	s.check("signature container", true, "RFC 3161 time-stamp token, serial %x, %s", ts.Serial, s.Algorithm)
+	if ts.Signer == nil {
+		s.check("signer certificate", false, "the time-stamping authority's certificate is not in the token")
+		s.fail(Indeterminate, ReasonNoSigningCert, "the time-stamping authority's certificate is not in the token")
+		return nil, nil
+	}
+	describeSigner(ts.Signer, s)
+	s.SigningTime, s.TimeSource = ts.GenTime, "time-stamp token, the authority's time"
+	if err := ts.VerifyContent(rangeReader(r, br)); err != nil {
+		switch {
+		case errors.Is(err, cms.ErrDigestMismatch):
+			s.check("integrity of the signed bytes", false, "%v", err)
+			s.fail(Invalid, ReasonHash, "the time-stamped bytes were changed: %v", err)
+		case errors.Is(err, cms.ErrUnsupported):
+			s.check("integrity of the signed bytes", false, "%v", err)
+			s.fail(Indeterminate, ReasonUnsupported, "%v", err)
+		default:
+			s.check("integrity of the signed bytes", true, "%s message imprint matches", ts.ImprintHashName())
+			s.check("signature value", false, "%v", err)
+			s.fail(Invalid, ReasonSigCrypto, "%v", err)
+		}
+		return nil, nil
+	}
+	s.check("integrity of the signed bytes", true, "%s message imprint of %d bytes matches", ts.ImprintHashName(), br[1]+br[3])
+	s.check("signature value", true, "%s signature of the time-stamping authority verifies", s.Algorithm)
+	var chain []*smx509.Certificate
+	for _, c := range ts.Certificates {
+		if !c.Equal(ts.Signer) {
+			chain = append(chain, c)
+		}
+	}
+	return ts.Signer, chain
+}
+
 func verifySES(ctx context.Context, r *pdf.Reader, br [4]int64, contents []byte, s *SignatureReport, opts Options) (*smx509.Certificate, []*smx509.Certificate) {
 	s.Format, s.Algorithm = "ses", "SM2-with-SM3"
 	sig, err := ses.ParseSignature(unpadded(contents))
@@ -476,13 +533,25 @@ func describeSigner(c *smx509.Certificate, s *SignatureReport) {
 	s.Serial = certs.FormatSerial(c.SerialNumber)
 }
 
-func checkChain(signer *smx509.Certificate, chain []*smx509.Certificate, s *SignatureReport, opts Options) {
+// checkChain checks the signer's chain to the trust anchors; tsa asks for a
+// time-stamping authority's certificate (RFC 3161 2.3: extended key usage
+// timeStamping, and nothing else) instead of a seal's.
+func checkChain(signer *smx509.Certificate, chain []*smx509.Certificate, s *SignatureReport, opts Options, tsa bool) {
 	if opts.Trust == nil || opts.Trust.Len() == 0 {
 		s.check("certificate chain", false, "no trust anchors given (--trust)")
 		s.fail(Indeterminate, ReasonNoChain, "no trust anchors were given, so the signer cannot be trusted")
 		return
 	}
-	_, err := certs.VerifyChain(signer, chain, opts.Trust, certs.VerifyOptions{Time: opts.Time, CRLs: opts.CRLs, KeyUsage: certs.UsageSeal})
+	vo := certs.VerifyOptions{Time: opts.Time, CRLs: opts.CRLs, KeyUsage: certs.UsageSeal}
+	if tsa {
+		if len(signer.ExtKeyUsage) != 1 || signer.ExtKeyUsage[0] != x509.ExtKeyUsageTimeStamping || len(signer.UnknownExtKeyUsage) > 0 {
+			s.check("certificate chain", false, "the certificate is not a time-stamping authority's: its extended key usage must be timeStamping alone")
+			s.fail(Invalid, ReasonCertificateInvalid, "certificate %s is not a time-stamping authority's (extended key usage timeStamping)", certs.SubjectString(signer))
+			return
+		}
+		vo.KeyUsage, vo.ExtKeyUsage = 0, []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}
+	}
+	_, err := certs.VerifyChain(signer, chain, opts.Trust, vo)
 	if err == nil {
 		detail := "chains to a trusted certificate"
 		if len(opts.CRLs) > 0 {

@@ -85,7 +85,7 @@ type SignatureReport struct {
 	Verdict     Verdict   `json:"verdict"`
 	Reason      Reason    `json:"reason"`
 	Detail      string    `json:"detail,omitempty"`
-	Format      string    `json:"format"` // sm2, ses, pades; cms for another signer's CMS (RSA or ECDSA with SHA-2)
+	Format      string    `json:"format"` // sm2, ses, pades; cms for another signer's CMS (RSA or ECDSA with SHA-2); timestamp for an RFC 3161 document time-stamp
 	SubFilter   string    `json:"subFilter"`
 	Algorithm   string    `json:"algorithm,omitempty"`
 	Signer      string    `json:"signer,omitempty"`

@@ -27,6 +27,9 @@ func FuzzParse(f *testing.F) {
 		}
 		f.Add(der)
 	}
+	if der, err := os.ReadFile(filepath.Join("testdata", "tst-openssl-sha384.der")); err == nil {
+		f.Add(der)
+	}
 	for _, v := range vectors {
 		der, err := os.ReadFile(filepath.Join("testdata", v.file))
 		if err != nil {
@@ -35,6 +38,12 @@ func FuzzParse(f *testing.F) {
 		f.Add(der)
 	}
 	f.Fuzz(func(t *testing.T, der []byte) {
+		if ts, err := ParseTimestamp(der); err == nil {
+			_ = ts.VerifySignature()
+			_ = ts.VerifyContent(bytes.NewReader(content))
+		} else if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnsupported) {
+			t.Fatalf("ParseTimestamp error %v wraps neither ErrMalformed nor ErrUnsupported", err)
+		}
 		sd, err := Parse(der)
 		if err != nil {
 			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnsupported) {

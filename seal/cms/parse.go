@@ -65,7 +65,11 @@ type SignedData struct {
 	// BER reports that the input was BER, not DER (Raw is its DER
 	// re-encoding).
 	BER bool
+	// EContent is the encapsulated content of a time-stamp token (the DER
+	// TSTInfo); nil for a detached signature.
+	EContent []byte
 
+	timestamp         bool // parsed as a time-stamp token
 	contentTypeAttr   asn1.ObjectIdentifier
 	signingCert       *essCertID // the first cert ID of v2, else of v1
 	signerIssuer      []byte     // DER Name, or nil with signerKeyID
@@ -98,7 +102,11 @@ func unsupported(format string, args ...any) error {
 // NSS and other signers write it) is read as its DER re-encoding; then
 // BER is set and Raw holds the DER.
 func Parse(der []byte) (*SignedData, error) {
-	sd, err := parseDER(der)
+	return parse(der, false)
+}
+
+func parse(der []byte, timestamp bool) (*SignedData, error) {
+	sd, err := parseDER(der, timestamp)
 	if err == nil || !errors.Is(err, ErrMalformed) || len(der) == 0 {
 		return sd, err
 	}
@@ -106,7 +114,7 @@ func Parse(der []byte) (*SignedData, error) {
 	if berr != nil || !isZero(rest) || bytes.Equal(d, der[:len(d)]) {
 		return nil, err // not BER either: the strict error says most
 	}
-	sd, derr := parseDER(d)
+	sd, derr := parseDER(d, timestamp)
 	if derr != nil {
 		return nil, derr
 	}
@@ -114,8 +122,9 @@ func Parse(der []byte) (*SignedData, error) {
 	return sd, nil
 }
 
-// parseDER is Parse for DER input.
-func parseDER(der []byte) (*SignedData, error) {
+// parseDER is parse for DER input. A time-stamp token encapsulates its
+// TSTInfo; every other SignedData here is detached.
+func parseDER(der []byte, timestamp bool) (*SignedData, error) {
 	if len(der) == 0 {
 		return nil, malformed("ContentInfo", "empty input")
 	}
@@ -133,7 +142,7 @@ func parseDER(der []byte) (*SignedData, error) {
 	// A copy, so that the byte fields of SignedData do not alias the
 	// caller's buffer.
 	ciElem = bytes.Clone(ciElem)
-	sd := &SignedData{Raw: ciElem}
+	sd := &SignedData{Raw: ciElem, timestamp: timestamp}
 	ci := body(ciElem)
 	var ctype asn1.ObjectIdentifier
 	var content cryptobyte.String
@@ -209,12 +218,25 @@ func (sd *SignedData) parseSignedData(content cryptobyte.String) error {
 		return malformed("encapContentInfo", "eContentType is not an OBJECT IDENTIFIER")
 	}
 	if !eci.Empty() {
-		if eci.PeekASN1Tag(cbasn1.Tag(0).Constructed().ContextSpecific()) {
+		if !eci.PeekASN1Tag(cbasn1.Tag(0).Constructed().ContextSpecific()) {
+			return malformed("encapContentInfo", "unexpected element after eContentType")
+		}
+		if !sd.timestamp {
 			return unsupported("the SignedData encapsulates its content; a PDF signature is detached")
 		}
-		return malformed("encapContentInfo", "unexpected element after eContentType")
+		var explicit, octets cryptobyte.String
+		if !eci.ReadASN1(&explicit, cbasn1.Tag(0).Constructed().ContextSpecific()) || !eci.Empty() ||
+			!explicit.ReadASN1(&octets, cbasn1.OCTET_STRING) || !explicit.Empty() {
+			return malformed("encapContentInfo", "eContent is not [0] EXPLICIT OCTET STRING")
+		}
+		sd.EContent = octets
 	}
-	if !sd.ContentType.Equal(OIDData) && !sd.ContentType.Equal(OIDGMData) {
+	switch {
+	case sd.timestamp:
+		if !sd.ContentType.Equal(oidTSTInfo) || sd.EContent == nil {
+			return malformed("encapContentInfo", "a time-stamp token must encapsulate a TSTInfo (eContentType %v)", sd.ContentType)
+		}
+	case !sd.ContentType.Equal(OIDData) && !sd.ContentType.Equal(OIDGMData):
 		return unsupported("eContentType %v is not data", sd.ContentType)
 	}
 	// certificates [0] IMPLICIT CertificateSet OPTIONAL.

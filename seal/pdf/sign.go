@@ -46,6 +46,9 @@ type SigSpec struct {
 	// Extra entries of the signature dictionary, written as hex strings
 	// (covered by the signature like the rest of the dictionary).
 	Extra map[string][]byte
+	// Type is the dictionary's /Type: "Sig" (the default) or
+	// "DocTimeStamp" for a document time-stamp (ISO 32000-2 12.8.5).
+	Type string
 	// DocMDP, when not 0, makes this a certification signature with that
 	// access permission (DocMDPNoChanges, DocMDPFormFilling or
 	// DocMDPAnnotations). Only a document's first signature may certify.
@@ -260,7 +263,11 @@ func sigDictBody(spec SigSpec, reference string) (body []byte, byteRangeAt, cont
 		size += 2*len(v) + 64
 	}
 	b.Grow(size)
-	b.WriteString("<<\n/Type /Sig\n/Filter /")
+	typ := spec.Type
+	if typ == "" {
+		typ = "Sig"
+	}
+	b.WriteString("<<\n/Type /" + types.EncodeName(typ) + "\n/Filter /")
 	b.WriteString(types.EncodeName(spec.Filter))
 	b.WriteString("\n/SubFilter /")
 	b.WriteString(types.EncodeName(spec.SubFilter))

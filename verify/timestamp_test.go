@@ -1,0 +1,128 @@
+package verify_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/eseal-project/eseal/certs"
+	"github.com/eseal-project/eseal/internal/sealtest"
+	"github.com/eseal-project/eseal/internal/testenv"
+	"github.com/eseal-project/eseal/seal"
+	"github.com/eseal-project/eseal/seal/pdf"
+	"github.com/eseal-project/eseal/verify"
+)
+
+// tsa is a time-stamping authority run with `openssl ts -reply`, another
+// implementation than ours.
+type tsa struct {
+	t       *testing.T
+	openssl string
+	dir     string
+	cert    string
+}
+
+const tsaConfig = `[ tsa ]
+default_tsa = tsa_config
+[ tsa_config ]
+serial = %s
+crypto_device = builtin
+signer_digest = sha256
+default_policy = 1.2.156.1.1
+digests = sha256, sha384, sha512
+accuracy = secs:1
+ordering = yes
+tsa_name = yes
+ess_cert_id_chain = no
+ess_cert_id_alg = sha256
+`
+
+func newTSA(t *testing.T) *tsa {
+	openssl := testenv.Tool(t, "openssl", "openssl")
+	dir := t.TempDir()
+	a := &tsa{t: t, openssl: openssl, dir: dir, cert: filepath.Join(dir, "tsa.pem")}
+	args := []string{"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", a.file("tsa.key"), "-out", a.cert,
+		"-days", "30", "-subj", "/CN=Test TSA/O=Time Authority", "-addext", "keyUsage=critical,digitalSignature",
+		"-addext", "extendedKeyUsage=critical,timeStamping"}
+	testenv.Run(t, nil, openssl, args...)
+	os.WriteFile(a.file("serial"), []byte("01\n"), 0o600)
+	os.WriteFile(a.file("ts.cnf"), []byte(strings.ReplaceAll(tsaConfig, "%s", a.file("serial"))), 0o600)
+	return a
+}
+
+func (a *tsa) file(name string) string { return filepath.Join(a.dir, name) }
+
+// stamp asks the TSA for a token over a SHA-256 digest.
+func (a *tsa) stamp(digest []byte) ([]byte, error) {
+	testenv.Run(a.t, nil, a.openssl, "ts", "-query", "-digest", hex.EncodeToString(digest), "-sha256", "-cert", "-no_nonce", "-out", a.file("q.tsq"))
+	testenv.Run(a.t, nil, a.openssl, "ts", "-reply", "-config", a.file("ts.cnf"), "-queryfile", a.file("q.tsq"),
+		"-inkey", a.file("tsa.key"), "-signer", a.cert, "-token_out", "-out", a.file("token.der"))
+	return os.ReadFile(a.file("token.der"))
+}
+
+// timestamp adds a document time-stamp to doc.
+func (a *tsa) timestamp(doc []byte) []byte {
+	a.t.Helper()
+	r, err := pdf.Open(bytes.NewReader(doc), int64(len(doc)))
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	prep, err := pdf.AddSignature(r, pdf.NewUpdate(r), pdf.SigSpec{Type: "DocTimeStamp", Filter: "Adobe.PPKLite", SubFilter: "ETSI.RFC3161", ContentsSize: 8192})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := prep.Write(context.Background(), &out, sha256.New(), a.stamp); err != nil {
+		a.t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// A document time-stamp by OpenSSL's TSA after our seal: both verify, the
+// seal allows it, and the report gives the authority's time. Negative
+// twins: an untrusted TSA, changed bytes. (OpenSSL signs no token with a
+// certificate lacking the timeStamping usage, so that check is not
+// exercised here.)
+func TestDocumentTimestamp(t *testing.T) {
+	p := sealtest.NewPKI(t)
+	signed := sealtest.Stamp(t, sealtest.Fixture(t, "libreoffice.pdf"), p.Options(seal.ModeSM2))
+	a := newTSA(t)
+	doc := a.timestamp(signed)
+
+	rep := check(t, doc, verify.Options{Trust: p.Trust()})
+	expect(t, rep, verify.Indeterminate, verify.ReasonNoChain)
+	if rep.Signatures[0].Verdict != verify.Valid {
+		t.Fatalf("the seal before the time-stamp:\n%s", text(rep))
+	}
+	trust := p.Trust()
+	tsaCerts, err := certs.LoadCertificates(a.cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust.Add(tsaCerts...)
+	rep = check(t, doc, verify.Options{Trust: trust})
+	expect(t, rep, verify.Valid, verify.ReasonOK)
+	ts := rep.Signatures[1]
+	if ts.Format != "timestamp" || ts.SubFilter != "ETSI.RFC3161" || ts.SigningTime.IsZero() || !strings.Contains(ts.TimeSource, "time-stamp") {
+		t.Fatalf("time-stamp report:\n%s", text(rep))
+	}
+
+	bad := bytes.Clone(doc)
+	bad[len(signed)+40] ^= 0x01 // in the time-stamp's own revision
+	rep, err = verify.PDF(context.Background(), bytes.NewReader(bad), int64(len(bad)), verify.Options{Trust: trust})
+	if err == nil && rep.Verdict == verify.Valid {
+		t.Fatalf("a changed byte after the seal still verifies:\n%s", text(rep))
+	}
+	bad = bytes.Clone(doc)
+	bad[100] ^= 0x01 // covered by both
+	rep = check(t, bad, verify.Options{Trust: trust})
+	if rep.Signatures[1].Verdict != verify.Invalid || rep.Signatures[1].Reason != verify.ReasonHash {
+		t.Fatalf("a changed byte under the time-stamp:\n%s", text(rep))
+	}
+
+}
