@@ -61,8 +61,58 @@ func PDF(ctx context.Context, in io.ReaderAt, size int64, opts Options) (*Report
 		s.Index = i + 1
 		rep.Signatures = append(rep.Signatures, s)
 	}
+	validateInPast(rep, opts)
 	rep.summarise()
 	return rep, nil
+}
+
+// validateInPast gives a signature whose certificate has expired since a
+// second chance (ETSI EN 319 102-1 5.6, validation of past signatures): a
+// valid document time-stamp written after it proves that the signature
+// existed at the time-stamp's time, and if the chain was good then (CRLs
+// included), the signature is VALID. Only a signature whose one failed
+// check is its expired chain qualifies.
+func validateInPast(rep *Report, opts Options) {
+	for i := range rep.Signatures {
+		s := &rep.Signatures[i]
+		if s.Verdict != Indeterminate || s.Reason != ReasonExpired || s.signer == nil || len(s.ByteRange) != 4 {
+			continue
+		}
+		failed := -1
+		for k, c := range s.Checks {
+			if !c.OK {
+				if failed >= 0 {
+					failed = -2
+					break
+				}
+				failed = k
+			}
+		}
+		if failed < 0 || s.Checks[failed].Name != "certificate chain" {
+			continue
+		}
+		end := s.ByteRange[2] + s.ByteRange[3]
+		var proof *SignatureReport
+		for j := range rep.Signatures {
+			t := &rep.Signatures[j]
+			if t.Format != "timestamp" || t.Verdict != Valid || len(t.ByteRange) != 4 || t.ByteRange[2]+t.ByteRange[3] <= end {
+				continue
+			}
+			if proof == nil || t.SigningTime.Before(proof.SigningTime) {
+				proof = t
+			}
+		}
+		if proof == nil {
+			continue
+		}
+		if _, err := certs.VerifyChain(s.signer, s.chain, opts.Trust, certs.VerifyOptions{Time: proof.SigningTime, CRLs: opts.CRLs, KeyUsage: certs.UsageSeal}); err != nil {
+			continue
+		}
+		s.Checks[failed] = Check{Name: "certificate chain", OK: true, Detail: fmt.Sprintf(
+			"valid on %s, when the document time-stamp of signature %d (%s) proves this signature existed; the certificate has expired since",
+			proof.SigningTime.UTC().Format(time.RFC3339), proof.Index, proof.Field)}
+		s.Verdict, s.Reason, s.Detail = Valid, ReasonOK, ""
+	}
 }
 
 func verifySignature(ctx context.Context, r *pdf.Reader, pages []pdf.Page, f pdf.SigField, opts Options) SignatureReport {
@@ -119,6 +169,7 @@ func verifySignature(ctx context.Context, r *pdf.Reader, pages []pdf.Page, f pdf
 
 	// The certificate chain, at the validation time.
 	if signer != nil {
+		s.signer, s.chain = signer, chain
 		checkChain(signer, chain, &s, opts, s.Format == "timestamp")
 	}
 

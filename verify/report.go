@@ -10,6 +10,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/emmansun/gmsm/smx509"
 )
 
 // Verdict is the outcome for one signature or a whole document.
@@ -104,6 +106,11 @@ type SignatureReport struct {
 	// signature certifies the document: 1 no changes, 2 form filling and
 	// signing, 3 also annotations; 0 for an approval signature.
 	Certification int `json:"certification,omitempty"`
+
+	// For validation in the past (a later document time-stamp): the
+	// signer and the certificates that came with the signature.
+	signer *smx509.Certificate
+	chain  []*smx509.Certificate
 }
 
 // Report is the result for a document.

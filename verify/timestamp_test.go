@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/eseal-project/eseal/certs"
 	"github.com/eseal-project/eseal/internal/sealtest"
@@ -47,7 +48,7 @@ func newTSA(t *testing.T) *tsa {
 	dir := t.TempDir()
 	a := &tsa{t: t, openssl: openssl, dir: dir, cert: filepath.Join(dir, "tsa.pem")}
 	args := []string{"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", a.file("tsa.key"), "-out", a.cert,
-		"-days", "30", "-subj", "/CN=Test TSA/O=Time Authority", "-addext", "keyUsage=critical,digitalSignature",
+		"-days", "3650", "-subj", "/CN=Test TSA/O=Time Authority", "-addext", "keyUsage=critical,digitalSignature",
 		"-addext", "extendedKeyUsage=critical,timeStamping"}
 	testenv.Run(t, nil, openssl, args...)
 	os.WriteFile(a.file("serial"), []byte("01\n"), 0o600)
@@ -125,4 +126,39 @@ func TestDocumentTimestamp(t *testing.T) {
 		t.Fatalf("a changed byte under the time-stamp:\n%s", text(rep))
 	}
 
+}
+
+// Two years on, the seal certificates have expired. A seal alone is then
+// INDETERMINATE (EXPIRED); with a later document time-stamp from a trusted
+// authority it is VALID, its chain checked at the time-stamp's time. An
+// untrusted time-stamp proves nothing.
+func TestPastValidationByTimestamp(t *testing.T) {
+	p := sealtest.NewPKI(t)
+	later := time.Now().AddDate(2, 0, 0)
+	a := newTSA(t)
+	tsaCerts, err := certs.LoadCertificates(a.cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []seal.Mode{seal.ModeSM2, seal.ModePAdES} {
+		t.Run(string(mode), func(t *testing.T) {
+			signed := sealtest.Stamp(t, sealtest.Fixture(t, "ghostscript.pdf"), p.Options(mode))
+			trust := p.Trust()
+			trust.Add(tsaCerts...)
+			opts := verify.Options{Trust: trust, Time: later}
+			expect(t, check(t, signed, opts), verify.Indeterminate, verify.ReasonExpired)
+
+			doc := a.timestamp(signed)
+			rep := check(t, doc, opts)
+			expect(t, rep, verify.Valid, verify.ReasonOK)
+			if !strings.Contains(text(rep), "when the document time-stamp of signature 2") {
+				t.Fatalf("the chain check does not name the time-stamp:\n%s", text(rep))
+			}
+			// The same time-stamp without its authority in the trust store.
+			rep = check(t, doc, verify.Options{Trust: p.Trust(), Time: later})
+			if rep.Signatures[0].Reason != verify.ReasonExpired || rep.Verdict == verify.Valid {
+				t.Fatalf("an untrusted time-stamp vouches for an expired certificate:\n%s", text(rep))
+			}
+		})
+	}
 }
