@@ -113,16 +113,19 @@ func AddSignature(r *Reader, u *Update, spec SigSpec) (*Prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	name := spec.FieldName
-	if name == "" {
-		taken := map[string]bool{}
-		for _, f := range fields {
-			if d, _ := r.Dict(f); d != nil {
-				if t := d.StringEntry("T"); t != nil {
-					taken[*t] = true
-				}
+	taken := map[string]bool{}
+	for _, f := range fields {
+		if d, _ := r.Dict(f); d != nil {
+			if _, ok := Bytes(d["T"]); ok {
+				taken[DecodeText(d["T"])] = true
 			}
 		}
+	}
+	name := spec.FieldName
+	if name != "" && taken[name] {
+		return nil, fmt.Errorf("the document already has a field named %q", name)
+	}
+	if name == "" {
 		for i := 1; ; i++ {
 			if n := "Seal" + strconv.Itoa(i); !taken[n] {
 				name = n
