@@ -178,6 +178,7 @@ func TestEntryRejected(t *testing.T) {
 		"ID in subject":        {Kind: "verify", Subject: id},
 		"ID in detail":         {Kind: "verify", Detail: "holder 张三 " + id + " queried"},
 		"lower-case x":         {Kind: "verify", Detail: "id=" + strings.ToLower(id)},
+		"full-width digits":    {Kind: "verify", Detail: "事由：核查１１０１０５１９４９１２３１００２Ｘ"},
 		"ID in actor":          {Kind: "admin", Actor: "user:" + id},
 		"no kind":              {Subject: "x"},
 		"bad kind":             {Kind: "License Issued"},

@@ -183,9 +183,10 @@ func allDigits(s string) bool {
 func atoi2(s string) int { return int(s[0]-'0')*10 + int(s[1]-'0') }
 
 // FindCitizenID reports where the first citizen identity number in free
-// text s is, as s[start:end]: 17 ASCII digits and a digit, X or x, with no
-// ASCII digit just before or just after, starting with a digit 1-9, whose
-// characters 7-14 are a calendar date in the years 1800 to 2199.
+// text s is, as s[start:end]: 17 digits and a digit, X or x, with no digit
+// just before or just after, starting with a digit 1-9, whose characters
+// 7-14 are a calendar date in the years 1800 to 2199. Digits and X may be
+// ASCII or full-width (０-９, Ｘ, ｘ), as Chinese input methods type them.
 //
 // It finds what may be someone's number rather than what is a valid one,
 // so that text can be masked before it is shown, logged or recorded: the
@@ -206,8 +207,10 @@ func FindCitizenID(s string) (start, end int, ok bool) {
 }
 
 // MaskCitizenIDsIn returns s with every citizen identity number that
-// FindCitizenID finds in it masked with MaskCitizenID. Masked text has
-// none left, so masking again changes nothing.
+// FindCitizenID finds in it masked as MaskCitizenID does, each hidden
+// character replaced by an asterisk of its own width (* or ＊), so that
+// the text keeps its length. Masked text has none left, so masking again
+// changes nothing.
 func MaskCitizenIDsIn(s string) string {
 	start, end := findCitizenID(s, 0)
 	if start < 0 {
@@ -218,7 +221,18 @@ func MaskCitizenIDsIn(s string) string {
 	last := 0
 	for start >= 0 {
 		b.WriteString(s[last:start])
-		b.WriteString(MaskCitizenID(s[start:end]))
+		k := 0
+		for _, r := range s[start:end] {
+			switch {
+			case k < 6 || k >= 14:
+				b.WriteRune(r)
+			case r < utf8.RuneSelf:
+				b.WriteByte('*')
+			default:
+				b.WriteRune('＊')
+			}
+			k++
+		}
 		last = end
 		start, end = findCitizenID(s, end)
 	}
@@ -226,32 +240,72 @@ func MaskCitizenIDsIn(s string) string {
 	return b.String()
 }
 
+// idChar reads the character at s[i] as a digit (0-9), X (10) or neither
+// (-1), ASCII or full-width, and its length in bytes.
+func idChar(s string, i int) (v, size int) {
+	c := s[i]
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0'), 1
+	case c == 'X' || c == 'x':
+		return 10, 1
+	case c == 0xEF && i+2 < len(s):
+		// U+FF10-U+FF19 ０-９ (EF BC 90-99), U+FF38 Ｘ (EF BC B8),
+		// U+FF58 ｘ (EF BD 98).
+		switch {
+		case s[i+1] == 0xBC && 0x90 <= s[i+2] && s[i+2] <= 0x99:
+			return int(s[i+2] - 0x90), 3
+		case s[i+1] == 0xBC && s[i+2] == 0xB8, s[i+1] == 0xBD && s[i+2] == 0x98:
+			return 10, 3
+		}
+	}
+	return -1, 1
+}
+
 // findCitizenID is FindCitizenID from byte from on; start is -1 when there
 // is none.
 func findCitizenID(s string, from int) (start, end int) {
-	isDigit := func(c byte) bool { return '0' <= c && c <= '9' }
-	for i := from; i+citizenLen <= len(s); {
-		if !isDigit(s[i]) {
-			i++
+	var digits [citizenLen]byte
+	for i := from; i < len(s); {
+		v, size := idChar(s, i)
+		if v < 0 || v == 10 {
+			i += size
 			continue
 		}
-		// s[i] starts a run of digits (the byte before is not a digit: it
-		// ended the previous run, or is where the search began, which
-		// follows a number found or a non-digit).
-		j := i
-		for j < len(s) && isDigit(s[j]) {
-			j++
+		// s[i] starts a run of digits (the character before is not a
+		// digit: it ended the previous run, or is where the search began,
+		// which follows a number found or a non-digit).
+		n, j := 0, i
+		for j < len(s) {
+			v, size := idChar(s, j)
+			if v < 0 || v == 10 {
+				break
+			}
+			if n < citizenLen {
+				digits[n] = byte('0' + v)
+			}
+			n++
+			j += size
 		}
 		end := j
-		if j-i == 17 && j < len(s) && (s[j] == 'X' || s[j] == 'x') {
-			end = j + 1
+		if n == 17 && j < len(s) {
+			if v, size := idChar(s, j); v == 10 {
+				digits[17] = 'X'
+				n, end = 18, j+size
+			}
 		}
-		if end-i == citizenLen && (end == len(s) || !isDigit(s[end])) && s[i] != '0' && birthDateLike(s[i+6:i+14]) {
+		if n == citizenLen && (end == len(s) || !isIDDigit(s, end)) && digits[0] != '0' && birthDateLike(string(digits[6:14])) {
 			return i, end
 		}
 		i = j
 	}
 	return -1, -1
+}
+
+// isIDDigit reports whether a digit, ASCII or full-width, starts at s[i].
+func isIDDigit(s string, i int) bool {
+	v, _ := idChar(s, i)
+	return v >= 0 && v < 10
 }
 
 // birthDateLike reports whether 8 ASCII digits are a date YYYYMMDD that

@@ -143,8 +143,14 @@ func TestFindCitizenID(t *testing.T) {
 		{"the serial of a license identifier", "1.2.156.3005.2.11110000MB12345624001.11110108MB0000019H." + id + ".001.K", id},
 		{"a license number with a serial from 01010000", "110108202601010000", "110108202601010000"},
 
+		{"full-width digits", "号码：１１０１０１１９９００３０７１２３４。", "１１０１０１１９９００３０７１２３４"},
+		{"full-width X", "１１０１０５１９４９１２３１００２Ｘ", "１１０１０５１９４９１２３１００２Ｘ"},
+		{"widths mixed", "110101１９９００３０７1234", "110101１９９００３０７1234"},
+
 		{"empty", "", ""},
 		{"17 digits", id[:17], ""},
+		{"full-width, 19 digits", "１１０１０１１９９００３０７１２３４５", ""},
+		{"full-width digit before", "１" + id, ""},
 		{"19 digits", id + "5", ""},
 		{"a digit before", "0" + id, ""},
 		{"two numbers run together", id + "11010519491231002X", ""},
@@ -156,7 +162,6 @@ func TestFindCitizenID(t *testing.T) {
 		{"year 1799", "110101179912311234", ""},
 		{"year 2200", "110101220001011234", ""},
 		{"already masked", "110101********1234", ""},
-		{"full-width digits", "１１０１０１１９９００３０７１２３４", ""},
 		{"USCC", "91310115MA1H7GKQ3D", ""},
 		{"all-digit USCC-like code", "911101080000000001", ""},
 		{"license identifier", "1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F", ""},
@@ -193,6 +198,8 @@ func TestMaskCitizenIDsIn(t *testing.T) {
 		{"证照编号 110108202600000123 已注销", "证照编号 110108202600000123 已注销"},
 		{"1101011990030712345", "1101011990030712345"},
 		{"no number here", "no number here"},
+		{"身份证１１０１０１１９９００３０７１２３４号", "身份证１１０１０１＊＊＊＊＊＊＊＊１２３４号"},
+		{"核查１１０１０５１９４９１２３１００２Ｘ", "核查１１０１０５＊＊＊＊＊＊＊＊００２Ｘ"},
 	} {
 		got := MaskCitizenIDsIn(tt.in)
 		if got != tt.want {

@@ -86,7 +86,7 @@ func FuzzValidateCitizenID(f *testing.F) {
 
 func FuzzMaskCitizenIDsIn(f *testing.F) {
 	addSeeds(f, "citizen")
-	for _, s := range []string{"", "a110101199003071234b", "11010119900307123411010119900307123X", "X11010519491231002x1", "110108202601010000", "\xff1101011990030712341"} {
+	for _, s := range []string{"", "a110101199003071234b", "11010119900307123411010119900307123X", "X11010519491231002x1", "110108202601010000", "\xff1101011990030712341", "号１１０１０１１９９００３０７１２３４", "１１０１０５１９４９１２３１００２ｘ1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
