@@ -79,6 +79,10 @@ type Options struct {
 	Name      string
 	Time      time.Time // signing time; default now
 	FieldName string
+	// Timestamp, when set, asks a time-stamping authority for a token over
+	// the signature value, which goes into the CMS as a signature
+	// time-stamp (PAdES B-T); sm2 and pades modes. See internal/tsa.
+	Timestamp func(ctx context.Context, signature []byte) ([]byte, error)
 	// Certify, when not 0, makes the seal a certification of the document
 	// (DocMDP) allowing afterwards: 1 no changes, 2 further seals and form
 	// filling, 3 those and annotations. Only a document's first signature
@@ -126,6 +130,11 @@ type Result struct {
 }
 
 const mm = 72 / 25.4
+
+// timestampReserve is the room left in /Contents for a signature
+// time-stamp token: its TSTInfo, the authority's signature and
+// certificate chain.
+const timestampReserve = 16 << 10
 
 // Stamp reads the PDF in (size bytes) and writes it, with the seal added by
 // incremental update, to out. The input is read once while it is copied
@@ -180,6 +189,25 @@ func Stamp(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opts 
 		}
 		h = cms.NewContentHash(profile)
 		sign = func(digest []byte) ([]byte, error) { return cms.SignDigest(digest, opts.Signer, co) }
+		if opts.Timestamp != nil {
+			spec.ContentsSize += timestampReserve
+			signOnly := sign
+			sign = func(digest []byte) ([]byte, error) {
+				der, err := signOnly(digest)
+				if err != nil {
+					return nil, err
+				}
+				sd, err := cms.Parse(der)
+				if err != nil {
+					return nil, err
+				}
+				token, err := opts.Timestamp(ctx, sd.Signature)
+				if err != nil {
+					return nil, fmt.Errorf("signature time-stamp: %w", err)
+				}
+				return cms.AddSignatureTimestamp(der, token)
+			}
+		}
 	case ModeSES:
 		s, err := newSESSigner(opts)
 		if err != nil {
@@ -218,6 +246,9 @@ func checkOptions(o *Options) error {
 	}
 	if o.Signer == nil || o.Cert == nil {
 		return fmt.Errorf("%w: a signer and its certificate are required", ErrBadOptions)
+	}
+	if o.Timestamp != nil && o.Mode == ModeSES {
+		return fmt.Errorf("%w: signature time-stamps go into the CMS of sm2 and pades modes, not into ses", ErrBadOptions)
 	}
 	if o.Certify < 0 || o.Certify > 3 {
 		return fmt.Errorf("%w: certification level %d: want 1 (no changes), 2 (seals and forms) or 3 (also annotations)", ErrBadOptions, o.Certify)

@@ -92,25 +92,25 @@ func validateInPast(rep *Report, opts Options) {
 			continue
 		}
 		end := s.ByteRange[2] + s.ByteRange[3]
-		var proof *SignatureReport
+		at, by := s.provenAt, "its own signature time-stamp"
 		for j := range rep.Signatures {
 			t := &rep.Signatures[j]
 			if t.Format != "timestamp" || t.Verdict != Valid || len(t.ByteRange) != 4 || t.ByteRange[2]+t.ByteRange[3] <= end {
 				continue
 			}
-			if proof == nil || t.SigningTime.Before(proof.SigningTime) {
-				proof = t
+			if at.IsZero() || t.SigningTime.Before(at) {
+				at, by = t.SigningTime, fmt.Sprintf("the document time-stamp of signature %d (%s)", t.Index, t.Field)
 			}
 		}
-		if proof == nil {
+		if at.IsZero() {
 			continue
 		}
-		if _, err := certs.VerifyChain(s.signer, s.chain, opts.Trust, certs.VerifyOptions{Time: proof.SigningTime, CRLs: opts.CRLs, KeyUsage: certs.UsageSeal}); err != nil {
+		if _, err := certs.VerifyChain(s.signer, s.chain, opts.Trust, certs.VerifyOptions{Time: at, CRLs: opts.CRLs, KeyUsage: certs.UsageSeal}); err != nil {
 			continue
 		}
 		s.Checks[failed] = Check{Name: "certificate chain", OK: true, Detail: fmt.Sprintf(
-			"valid on %s, when the document time-stamp of signature %d (%s) proves this signature existed; the certificate has expired since",
-			proof.SigningTime.UTC().Format(time.RFC3339), proof.Index, proof.Field)}
+			"valid on %s, when %s proves this signature existed; the certificate has expired since",
+			at.UTC().Format(time.RFC3339), by)}
 		s.Verdict, s.Reason, s.Detail = Valid, ReasonOK, ""
 	}
 }
@@ -171,6 +171,7 @@ func verifySignature(ctx context.Context, r *pdf.Reader, pages []pdf.Page, f pdf
 	if signer != nil {
 		s.signer, s.chain = signer, chain
 		checkChain(signer, chain, &s, opts, s.Format == "timestamp")
+		checkSignatureTimestamp(&s, opts)
 	}
 
 	// What changed after this signature: nothing at all for a
@@ -406,6 +407,19 @@ func verifyCMS(r *pdf.Reader, br [4]int64, contents []byte, d types.Dict, s *Sig
 	}
 	s.check("integrity of the signed bytes", true, "%s digest of %d bytes matches", sd.HashName(), br[1]+br[3])
 	s.check("signature value", true, "%s signature verifies with the signer's key", s.Algorithm)
+	// A signature time-stamp (CAdES/PAdES B-T): a token over the
+	// signature value. A broken one makes the signature INVALID; whether
+	// its authority is trusted is decided with the chain.
+	ts, err := sd.SignatureTimestamp()
+	if err == nil && ts != nil {
+		err = ts.VerifyContent(bytes.NewReader(sd.Signature))
+	}
+	if err != nil {
+		s.check("signature time-stamp", false, "%v", err)
+		s.fail(Invalid, ReasonSigCrypto, "the signature time-stamp does not hold: %v", err)
+		return nil, nil
+	}
+	s.sigTS = ts
 	var chain []*smx509.Certificate
 	for _, c := range sd.Certificates {
 		if !c.Equal(sd.Signer) {
@@ -413,6 +427,41 @@ func verifyCMS(r *pdf.Reader, br [4]int64, contents []byte, d types.Dict, s *Sig
 		}
 	}
 	return sd.Signer, chain
+}
+
+// checkSignatureTimestamp decides whether a signature time-stamp's
+// authority is trusted; if it is, the token's time becomes the signing
+// time, and it proves the signature existed then.
+func checkSignatureTimestamp(s *SignatureReport, opts Options) {
+	ts := s.sigTS
+	if ts == nil || ts.Signer == nil {
+		return
+	}
+	var chain []*smx509.Certificate
+	for _, c := range ts.Certificates {
+		if !c.Equal(ts.Signer) {
+			chain = append(chain, c)
+		}
+	}
+	tsa := certs.SubjectString(ts.Signer)
+	eku := len(ts.Signer.ExtKeyUsage) == 1 && ts.Signer.ExtKeyUsage[0] == x509.ExtKeyUsageTimeStamping && len(ts.Signer.UnknownExtKeyUsage) == 0
+	var err error
+	switch {
+	case opts.Trust == nil || opts.Trust.Len() == 0:
+		err = errors.New("no trust anchors given")
+	case !eku:
+		err = errors.New("its certificate is not for time-stamping alone")
+	default:
+		_, err = certs.VerifyChain(ts.Signer, chain, opts.Trust, certs.VerifyOptions{Time: opts.Time, CRLs: opts.CRLs, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}})
+	}
+	if err != nil {
+		s.check("signature time-stamp", true, "token by %s matches the signature, at %s; the authority is not trusted (%v), so its time is not relied on",
+			tsa, ts.GenTime.UTC().Format(time.RFC3339), err)
+		return
+	}
+	s.check("signature time-stamp", true, "by %s, trusted: the signature existed at %s", tsa, ts.GenTime.UTC().Format(time.RFC3339))
+	s.SigningTime, s.TimeSource = ts.GenTime, "signature time-stamp by "+tsa
+	s.provenAt = ts.GenTime
 }
 
 // verifyDocTimestamp checks a document time-stamp (ISO 32000-2 12.8.5): an

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/emmansun/gmsm/smx509"
+
+	"github.com/eseal-project/eseal/seal/cms"
 )
 
 // Verdict is the outcome for one signature or a whole document.
@@ -111,6 +113,10 @@ type SignatureReport struct {
 	// signer and the certificates that came with the signature.
 	signer *smx509.Certificate
 	chain  []*smx509.Certificate
+	// sigTS is the signature time-stamp, and provenAt its time once its
+	// authority is trusted.
+	sigTS    *cms.Timestamp
+	provenAt time.Time
 }
 
 // Report is the result for a document.

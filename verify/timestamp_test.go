@@ -3,8 +3,11 @@ package verify_test
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,14 +17,16 @@ import (
 	"github.com/eseal-project/eseal/certs"
 	"github.com/eseal-project/eseal/internal/sealtest"
 	"github.com/eseal-project/eseal/internal/testenv"
+	"github.com/eseal-project/eseal/internal/tsa"
 	"github.com/eseal-project/eseal/seal"
+	"github.com/eseal-project/eseal/seal/cms"
 	"github.com/eseal-project/eseal/seal/pdf"
 	"github.com/eseal-project/eseal/verify"
 )
 
-// tsa is a time-stamping authority run with `openssl ts -reply`, another
+// tokenTSA is a time-stamping authority run with `openssl ts -reply`, another
 // implementation than ours.
-type tsa struct {
+type tokenTSA struct {
 	t       *testing.T
 	openssl string
 	dir     string
@@ -43,10 +48,10 @@ ess_cert_id_chain = no
 ess_cert_id_alg = sha256
 `
 
-func newTSA(t *testing.T) *tsa {
+func newTSA(t *testing.T) *tokenTSA {
 	openssl := testenv.Tool(t, "openssl", "openssl")
 	dir := t.TempDir()
-	a := &tsa{t: t, openssl: openssl, dir: dir, cert: filepath.Join(dir, "tsa.pem")}
+	a := &tokenTSA{t: t, openssl: openssl, dir: dir, cert: filepath.Join(dir, "tsa.pem")}
 	args := []string{"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", a.file("tsa.key"), "-out", a.cert,
 		"-days", "3650", "-subj", "/CN=Test TSA/O=Time Authority", "-addext", "keyUsage=critical,digitalSignature",
 		"-addext", "extendedKeyUsage=critical,timeStamping"}
@@ -56,10 +61,10 @@ func newTSA(t *testing.T) *tsa {
 	return a
 }
 
-func (a *tsa) file(name string) string { return filepath.Join(a.dir, name) }
+func (a *tokenTSA) file(name string) string { return filepath.Join(a.dir, name) }
 
 // stamp asks the TSA for a token over a SHA-256 digest.
-func (a *tsa) stamp(digest []byte) ([]byte, error) {
+func (a *tokenTSA) stamp(digest []byte) ([]byte, error) {
 	testenv.Run(a.t, nil, a.openssl, "ts", "-query", "-digest", hex.EncodeToString(digest), "-sha256", "-cert", "-no_nonce", "-out", a.file("q.tsq"))
 	testenv.Run(a.t, nil, a.openssl, "ts", "-reply", "-config", a.file("ts.cnf"), "-queryfile", a.file("q.tsq"),
 		"-inkey", a.file("tsa.key"), "-signer", a.cert, "-token_out", "-out", a.file("token.der"))
@@ -67,7 +72,7 @@ func (a *tsa) stamp(digest []byte) ([]byte, error) {
 }
 
 // timestamp adds a document time-stamp to doc.
-func (a *tsa) timestamp(doc []byte) []byte {
+func (a *tokenTSA) timestamp(doc []byte) []byte {
 	a.t.Helper()
 	r, err := pdf.Open(bytes.NewReader(doc), int64(len(doc)))
 	if err != nil {
@@ -160,5 +165,86 @@ func TestPastValidationByTimestamp(t *testing.T) {
 				t.Fatalf("an untrusted time-stamp vouches for an expired certificate:\n%s", text(rep))
 			}
 		})
+	}
+}
+
+// A seal with a signature time-stamp from OpenSSL's authority (PAdES
+// B-T): the signing time is the authority's, the seal outlives its
+// certificate, and a changed token or an untrusted authority count as
+// they should.
+func TestSignatureTimestamp(t *testing.T) {
+	p := sealtest.NewPKI(t)
+	a := testenv.StartTSA(t)
+	client := &tsa.Client{URL: a.URL}
+	tsaCerts, err := certs.LoadCertificates(a.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []seal.Mode{seal.ModeSM2, seal.ModePAdES} {
+		t.Run(string(mode), func(t *testing.T) {
+			o := p.Options(mode)
+			o.Timestamp = func(ctx context.Context, sig []byte) ([]byte, error) { return client.Stamp(ctx, sig, crypto.SHA256) }
+			doc := sealtest.Stamp(t, sealtest.Fixture(t, "ghostscript.pdf"), o)
+			trust := p.Trust()
+			trust.Add(tsaCerts...)
+
+			rep := check(t, doc, verify.Options{Trust: trust})
+			expect(t, rep, verify.Valid, verify.ReasonOK)
+			if !strings.HasPrefix(rep.Signatures[0].TimeSource, "signature time-stamp by") {
+				t.Fatalf("signing time not from the time-stamp:\n%s", text(rep))
+			}
+			later := time.Now().AddDate(2, 0, 0)
+			rep = check(t, doc, verify.Options{Trust: trust, Time: later})
+			expect(t, rep, verify.Valid, verify.ReasonOK)
+			if !strings.Contains(text(rep), "its own signature time-stamp proves this signature existed") {
+				t.Fatalf("past validation not by the signature time-stamp:\n%s", text(rep))
+			}
+
+			// The authority untrusted: valid today, its time not relied on;
+			// in two years the expired certificate has nothing to stand on.
+			rep = check(t, doc, verify.Options{Trust: p.Trust()})
+			expect(t, rep, verify.Valid, verify.ReasonOK)
+			if !strings.Contains(text(rep), "its time is not relied on") || strings.HasPrefix(rep.Signatures[0].TimeSource, "signature time-stamp") {
+				t.Fatalf("an untrusted time-stamp is relied on:\n%s", text(rep))
+			}
+			expect(t, check(t, doc, verify.Options{Trust: p.Trust(), Time: later}), verify.Indeterminate, verify.ReasonExpired)
+
+			// One byte of the token's TSTInfo changed (its genTime).
+			r, err := pdf.Open(bytes.NewReader(doc), int64(len(doc)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fields, _ := r.SignatureFields()
+			contents, _ := pdf.Bytes(fields[0].Dict["Contents"])
+			sd, err := cms.Parse(contents)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts, err := sd.SignatureTimestamp()
+			if err != nil || ts == nil {
+				t.Fatalf("no signature time-stamp in the CMS: %v", err)
+			}
+			gen := []byte(hex.EncodeToString([]byte(ts.GenTime.UTC().Format("20060102150405"))))
+			br := rep.Signatures[0].ByteRange // the gap holds /Contents
+			i := bytes.Index(bytes.ToLower(doc[br[1]:br[2]]), gen)
+			if i < 0 {
+				t.Fatal("genTime not found in /Contents")
+			}
+			i += int(br[1])
+			bad := bytes.Clone(doc)
+			bad[i+1] ^= 0x01 // one hex digit of the time: another digit
+			rep = check(t, bad, verify.Options{Trust: trust})
+			if rep.Signatures[0].Verdict != verify.Invalid || rep.Signatures[0].Reason != verify.ReasonSigCrypto {
+				t.Fatalf("a changed time-stamp token:\n%s", text(rep))
+			}
+		})
+	}
+	if _, err := seal.Stamp(context.Background(), bytes.NewReader(sealtest.Fixture(t, "ghostscript.pdf")), 3086, io.Discard,
+		func() seal.Options {
+			o := p.Options(seal.ModeSES)
+			o.Timestamp = func(context.Context, []byte) ([]byte, error) { return nil, nil }
+			return o
+		}()); !errors.Is(err, seal.ErrBadOptions) {
+		t.Errorf("ses mode with a time-stamp: %v, want ErrBadOptions", err)
 	}
 }
