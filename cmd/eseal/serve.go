@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"sync"
 	"time"
@@ -26,6 +27,7 @@ import (
 	"github.com/eseal-project/eseal/internal/audit"
 	"github.com/eseal-project/eseal/internal/auth"
 	"github.com/eseal-project/eseal/internal/store"
+	"github.com/eseal-project/eseal/internal/tsa"
 	"github.com/eseal-project/eseal/license"
 	"github.com/eseal-project/eseal/seal"
 	"github.com/eseal-project/eseal/seal/ses"
@@ -153,6 +155,16 @@ func buildServer(ctx context.Context, cfgPath string) (*server, error) {
 		status = &federation.StatusClient{Trust: s.fed.Current, Cache: settingsCache{n.st}}
 	}
 
+	var stampTime func(ctx context.Context, sig []byte) ([]byte, error)
+	if cfg.TSA != "" {
+		u, err := url.Parse(cfg.TSA)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("config: tsa %q is not an http or https URL", cfg.TSA)
+		}
+		client := &tsa.Client{URL: cfg.TSA}
+		stampTime = func(ctx context.Context, sig []byte) ([]byte, error) { return client.Stamp(ctx, sig, crypto.SHA256) }
+	}
+
 	// Seals open on first use and stay open.
 	var sealsMu sync.Mutex
 	seals := map[string]seal.Options{}
@@ -182,7 +194,7 @@ func buildServer(ctx context.Context, cfgPath string) (*server, error) {
 		if err != nil {
 			return seal.Options{}, err
 		}
-		o := seal.Options{Mode: seal.ModeSM2, Signer: signer, Cert: cert, Seal: rec.SealDER, Picture: pic, SizeMM: size, Location: cfg.Region.Name}
+		o := seal.Options{Mode: seal.ModeSM2, Signer: signer, Cert: cert, Seal: rec.SealDER, Picture: pic, SizeMM: size, Location: cfg.Region.Name, Timestamp: stampTime}
 		seals[id] = o
 		return o, nil
 	}

@@ -73,6 +73,9 @@ type Config struct {
 	MaxUploadMB  int         `json:"maxUploadMB"` // default 64
 	StatusTTL    string      `json:"statusTTL"`   // next-update of status answers; default "5m"
 	LogFormat    string      `json:"logFormat"`   // "text" (default) or "json"
+	// TSA is an RFC 3161 time-stamping authority (http or https URL):
+	// seals stamped through the API then carry its signature time-stamp.
+	TSA string `json:"tsa,omitempty"`
 
 	path string
 }
