@@ -1,6 +1,7 @@
 package seal
 
 import (
+	"context"
 	"fmt"
 	"hash"
 
@@ -37,15 +38,25 @@ func newSESSigner(opts Options) (*sesSigner, error) {
 	// then the signer's certificate, an OID and a signature of at most 72
 	// bytes. 512 bytes cover the headers with room to spare.
 	size := len(opts.Seal) + len(opts.Cert.Raw) + len(SESPropertyInfo) + 512
+	if opts.Timestamp != nil {
+		size += timestampReserve
+	}
 	return &sesSigner{opts: opts, seal: s, size: size}, nil
 }
 
 func (s *sesSigner) hash() hash.Hash { return sm3.New() }
 
-func (s *sesSigner) sign(digest []byte) ([]byte, error) {
+func (s *sesSigner) sign(ctx context.Context, digest []byte) ([]byte, error) {
 	sig, err := ses.Sign(s.seal, s.opts.Cert.Raw, s.opts.Signer, digest, SESPropertyInfo, s.opts.Time)
 	if err != nil {
 		return nil, err
+	}
+	if s.opts.Timestamp != nil {
+		// GB/T 38540 7: timeStamp, a GB/T 20520 (RFC 3161) token over the
+		// signature value.
+		if sig.TimeStamp, err = s.opts.Timestamp(ctx, sig.Signature); err != nil {
+			return nil, fmt.Errorf("signature time-stamp: %w", err)
+		}
 	}
 	return sig.Marshal()
 }

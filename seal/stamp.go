@@ -80,8 +80,8 @@ type Options struct {
 	Time      time.Time // signing time; default now
 	FieldName string
 	// Timestamp, when set, asks a time-stamping authority for a token over
-	// the signature value, which goes into the CMS as a signature
-	// time-stamp (PAdES B-T); sm2 and pades modes. See internal/tsa.
+	// the signature value: a signature time-stamp, in the CMS (PAdES B-T)
+	// or in the SES_Signature's timeStamp. See internal/tsa.
 	Timestamp func(ctx context.Context, signature []byte) ([]byte, error)
 	// Certify, when not 0, makes the seal a certification of the document
 	// (DocMDP) allowing afterwards: 1 no changes, 2 further seals and form
@@ -216,7 +216,7 @@ func Stamp(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opts 
 		spec.SubFilter = SESSubFilter
 		spec.ContentsSize = s.size
 		h = s.hash()
-		sign = s.sign
+		sign = func(digest []byte) ([]byte, error) { return s.sign(ctx, digest) }
 	}
 	prep, err := pdf.AddSignature(r, u, spec)
 	if err != nil {
@@ -246,9 +246,6 @@ func checkOptions(o *Options) error {
 	}
 	if o.Signer == nil || o.Cert == nil {
 		return fmt.Errorf("%w: a signer and its certificate are required", ErrBadOptions)
-	}
-	if o.Timestamp != nil && o.Mode == ModeSES {
-		return fmt.Errorf("%w: signature time-stamps go into the CMS of sm2 and pades modes, not into ses", ErrBadOptions)
 	}
 	if o.Certify < 0 || o.Certify > 3 {
 		return fmt.Errorf("%w: certification level %d: want 1 (no changes), 2 (seals and forms) or 3 (also annotations)", ErrBadOptions, o.Certify)

@@ -559,6 +559,18 @@ func verifySES(ctx context.Context, r *pdf.Reader, br [4]int64, contents []byte,
 	}
 	s.check("integrity of the signed bytes", true, "SM3 digest of %d bytes matches dataHash", br[1]+br[3])
 	s.check("signature value", true, "SM2 signature over TBS_Sign verifies")
+	if len(sig.TimeStamp) > 0 {
+		ts, err := cms.ParseTimestamp(sig.TimeStamp)
+		if err == nil {
+			err = ts.VerifyContent(bytes.NewReader(sig.Signature))
+		}
+		if err != nil {
+			s.check("signature time-stamp", false, "%v", err)
+			s.fail(Invalid, ReasonSigCrypto, "the signature time-stamp does not hold: %v", err)
+			return nil, nil
+		}
+		s.sigTS = ts
+	}
 	der, err := sig.ToSign.ESeal.Marshal()
 	if err == nil {
 		checkSeal(ctx, der, signer, s, opts)

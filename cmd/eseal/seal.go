@@ -326,7 +326,8 @@ even another seal; 2 allows further seals and form filling; 3 also
 annotations. A document certified with 1 is refused.
 
 --tsa URL asks an RFC 3161 time-stamping authority for a token over the
-signature value and adds it to the CMS (PAdES B-T): the signing time then
+signature value and adds it to the CMS (PAdES B-T) or, in ses mode, to the
+SES_Signature's timeStamp (GB/T 20520): the signing time then
 rests on the authority's clock, and the seal stays verifiable after its
 certificate expires. The authority's certificate goes in verify's --trust.
 
@@ -387,7 +388,7 @@ file and renamed when complete.`,
 	c.Flags().StringVar(&f.reason, "reason", "", "reason for signing, e.g. 审批")
 	c.Flags().StringVar(&f.location, "location", "", "place of signing")
 	c.Flags().BoolVar(&f.gmOIDs, "gm-oids", false, "sm2 mode: GM/T 0010 OIDs in the CMS")
-	c.Flags().StringVar(&f.tsaURL, "tsa", "", "RFC 3161 time-stamping authority URL: add a signature time-stamp (PAdES B-T; sm2 and pades modes)")
+	c.Flags().StringVar(&f.tsaURL, "tsa", "", "RFC 3161 time-stamping authority URL: add a signature time-stamp (in the CMS: PAdES B-T; in ses mode the SES_Signature timeStamp)")
 	c.Flags().IntVar(&f.certify, "certify", 0, "certify the document (first signature only): 1 no changes after, 2 seals and forms, 3 also annotations")
 	storeFlag(c, &f.storeDSN, "seal registry: refuse a suspended or revoked seal and record the use")
 	c.Flags().IntVar(&f.jobs, "jobs", runtime.GOMAXPROCS(0), "batch mode: documents stamped at once")

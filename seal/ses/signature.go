@@ -20,8 +20,8 @@ type Signature struct {
 	SignatureAlgID encasn1.ObjectIdentifier // signatureAlgID: OIDSM2WithSM3
 	Signature      []byte                   // signature: SM2 signature (DER) over DER(ToSign)
 	// TimeStamp is timeStamp [0] EXPLICIT BIT STRING OPTIONAL: a GB/T 20520
-	// time stamp token over Signature, kept as opaque bytes (nil when
-	// absent). This package neither makes nor checks it.
+	// (RFC 3161) time-stamp token over Signature, kept as opaque bytes (nil
+	// when absent). seal/cms parses it (ParseTimestamp); verify checks it.
 	TimeStamp []byte
 }
 
