@@ -49,7 +49,7 @@ func (v visible) rect(llx, lly, urx, ury float64) [4]float64 {
 
 // placeWidgets writes the seal picture and its appearance forms into the
 // update and returns the widgets and the 1-based pages they are on.
-func placeWidgets(r *pdf.Reader, u *pdf.Update, pages []pdf.Page, opts Options) ([]pdf.Widget, []int, error) {
+func placeWidgets(r *pdf.Reader, u *pdf.Update, pages []pdf.Page, opts Options, field *pdf.EmptySigField) ([]pdf.Widget, []int, error) {
 	p := opts.Placement
 	if p.Invisible {
 		return nil, nil, nil
@@ -57,6 +57,20 @@ func placeWidgets(r *pdf.Reader, u *pdf.Update, pages []pdf.Page, opts Options) 
 	d := opts.SizeMM * mm
 	img := pdf.AddImage(u, opts.Picture)
 	switch {
+	case field != nil:
+		// The field's box keeps its size; the seal, round, is centred in
+		// it, as large as the box allows.
+		pg := pages[field.Page]
+		w, h := field.Rect[2]-field.Rect[0], field.Rect[3]-field.Rect[1]
+		if pg.Rotate == 90 || pg.Rotate == 270 {
+			w, h = h, w // the form is drawn upright on the displayed page
+		}
+		if w < 1 || h < 1 {
+			return nil, nil, fmt.Errorf("%w: signature field %q has an empty box", ErrPlacement, field.Name)
+		}
+		d = min(d, w, h)
+		form := pdf.AddImageForm(u, img, w, h, (w-d)/2, (h-d)/2, d, d, pg.Rotate)
+		return []pdf.Widget{{Page: field.Page, Rect: field.Rect, Appearance: form}}, []int{field.Page + 1}, nil
 	case p.CrossPage:
 		n := len(pages)
 		if n < 2 {

@@ -93,11 +93,14 @@ type Options struct {
 // Placement says where the seal goes. Exactly one of a position, an anchor
 // text, cross-page or invisible applies.
 type Placement struct {
-	Page      int     // 1-based page; 0 means the last page
-	X, Y      float64 // mm from Corner of the visible page to the seal's centre
-	Corner    Corner
-	Anchor    string // centre the seal on the first occurrence of this text
-	CrossPage bool   // 骑缝章: strips along the right edge of every page
+	Page   int     // 1-based page; 0 means the last page
+	X, Y   float64 // mm from Corner of the visible page to the seal's centre
+	Corner Corner
+	Anchor string // centre the seal on the first occurrence of this text
+	// Field signs into the document's empty signature field of this
+	// (fully qualified) name, the seal centred in its box.
+	Field     string
+	CrossPage bool // 骑缝章: strips along the right edge of every page
 	Invisible bool
 }
 
@@ -153,7 +156,13 @@ func Stamp(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opts 
 		return nil, err
 	}
 	u := pdf.NewUpdate(r)
-	widgets, shown, err := placeWidgets(r, u, pages, opts)
+	var existing *pdf.EmptySigField
+	if opts.Placement.Field != "" {
+		if existing, err = r.EmptySignatureField(opts.Placement.Field); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrPlacement, err)
+		}
+	}
+	widgets, shown, err := placeWidgets(r, u, pages, opts, existing)
 	if err != nil {
 		return nil, err
 	}
@@ -167,6 +176,7 @@ func Stamp(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opts 
 		Widgets:     widgets,
 		App:         "eseal",
 		DocMDP:      opts.Certify,
+		Existing:    existing,
 	}
 	var h hash.Hash
 	var sign func(digest []byte) ([]byte, error)

@@ -400,6 +400,9 @@ func (a *analysis) judge(n int, kind string, oldObj, newObj types.Object) (strin
 		if ok := a.fieldSigned(oldObj, newObj); ok {
 			return "an empty signature field was signed", true
 		}
+		if a.widgetOfSignedField(n, oldObj, newObj) {
+			return "the widget of an empty signature field that was signed got its appearance", true
+		}
 		return "a form field or widget was changed", false
 	case classAppearance:
 		return "the appearance of a later signature's widget", true
@@ -569,6 +572,30 @@ func (a *analysis) fieldSigned(oldObj, newObj types.Object) bool {
 	}
 	vr, ok := pdf.RefOf(newD["V"])
 	return ok && a.class[vr.Num] == classSigDict
+}
+
+// widgetOfSignedField: the widget (a kid without /T) of a signature field
+// that was empty and is now signed, changed only in its appearance.
+func (a *analysis) widgetOfSignedField(n int, oldObj, newObj types.Object) bool {
+	oldD, newD := dictOf(oldObj), dictOf(newObj)
+	if oldD == nil || newD == nil || newD["T"] != nil || !a.isSignatureWidget(n) {
+		return false
+	}
+	for _, k := range keysUnion(oldD, newD) {
+		if k != "AP" && !equalValue(oldD[k], newD[k]) {
+			return false
+		}
+	}
+	pr, ok := pdf.RefOf(newD["Parent"])
+	if !ok {
+		return false
+	}
+	oldParent, err := a.old.Dict(pr.IndirectRef())
+	if err != nil || oldParent == nil {
+		return false
+	}
+	_, had := oldParent["V"]
+	return !had
 }
 
 func keysUnion(a, b types.Dict) []string {

@@ -293,7 +293,7 @@ type stampFlags struct {
 	x, y, sizeMM                                                                                                         float64
 	crossPage, invisible, gmOIDs                                                                                         bool
 	jobs, certify                                                                                                        int
-	tsaURL                                                                                                               string
+	tsaURL, field                                                                                                        string
 }
 
 func newSealStampCmd() *cobra.Command {
@@ -316,9 +316,10 @@ Modes:
 Placement: --page N (default the last) with --x/--y, the distance in mm
 from --corner (bl, br, tl, tr; default bl) of the displayed page to the
 seal's centre (without --x/--y: lower right); --anchor TEXT centres the
-seal on the first occurrence of a text such as （盖章）; --cross-page cuts
-the seal into strips along the right edge of every page (骑缝章, one
-signature); --invisible adds no picture.
+seal on the first occurrence of a text such as （盖章）; --field NAME signs
+into the form's empty signature field NAME, the seal centred in its box;
+--cross-page cuts the seal into strips along the right edge of every page
+(骑缝章, one signature); --invisible adds no picture.
 
 --certify 1|2|3 makes the seal a certification of the document (DocMDP),
 allowed only as its first signature: 1 allows no change afterwards, not
@@ -378,6 +379,7 @@ file and renamed when complete.`,
 	c.Flags().Float64Var(&f.y, "y", 0, "mm from the corner to the seal's centre, vertically")
 	c.Flags().StringVar(&f.corner, "corner", "bl", "corner the position is measured from: bl, br, tl, tr")
 	c.Flags().StringVar(&f.anchor, "anchor", "", "centre the seal on this text, e.g. （盖章）")
+	c.Flags().StringVar(&f.field, "field", "", "sign into the document's empty signature field of this name (the seal centred in its box)")
 	c.Flags().BoolVar(&f.crossPage, "cross-page", false, "cross-page seal (骑缝章) along the right edge of every page")
 	c.Flags().BoolVar(&f.invisible, "invisible", false, "sign without a picture")
 	c.Flags().Float64Var(&f.sizeMM, "size-mm", 0, "seal diameter in mm (default the seal picture's, or 42)")
@@ -425,7 +427,7 @@ func newStamper(ctx context.Context, f stampFlags) (*stamper, error) {
 		chain = append(chain, more...)
 	}
 	opts := seal.Options{Mode: mode, Cert: cert, Chain: chain, SizeMM: f.sizeMM, GMOIDs: f.gmOIDs, Reason: f.reason, Location: f.location, Certify: f.certify,
-		Placement: seal.Placement{Page: f.page, X: f.x, Y: f.y, Corner: seal.Corner(f.corner), Anchor: f.anchor, CrossPage: f.crossPage, Invisible: f.invisible}}
+		Placement: seal.Placement{Page: f.page, X: f.x, Y: f.y, Corner: seal.Corner(f.corner), Anchor: f.anchor, Field: f.field, CrossPage: f.crossPage, Invisible: f.invisible}}
 	if f.tsaURL != "" {
 		u, err := url.Parse(f.tsaURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -28,7 +28,7 @@ import (
 	"github.com/eseal-project/eseal/verify"
 )
 
-// POST /v1/seal?seal=ID[&mode=sm2|ses|pades][&page=N&x=MM&y=MM&corner=bl|...|&anchor=TEXT|&crossPage=1|&invisible=1][&reason=...]
+// POST /v1/seal?seal=ID[&mode=sm2|ses|pades][&page=N&x=MM&y=MM&corner=bl|...|&anchor=TEXT|&field=NAME|&crossPage=1|&invisible=1][&reason=...]
 // body: the PDF. Answers the stamped PDF.
 func (s *Server) handleSeal(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -83,7 +83,7 @@ func (s *Server) handleSeal(w http.ResponseWriter, r *http.Request) {
 	if !ok1 || !ok2 || !ok3 {
 		return
 	}
-	opts.Placement = seal.Placement{Page: int(pg), X: x, Y: y, Corner: seal.Corner(q.Get("corner")), Anchor: q.Get("anchor"),
+	opts.Placement = seal.Placement{Page: int(pg), X: x, Y: y, Corner: seal.Corner(q.Get("corner")), Anchor: q.Get("anchor"), Field: q.Get("field"),
 		CrossPage: q.Get("crossPage") == "1" || q.Get("crossPage") == "true", Invisible: q.Get("invisible") == "1" || q.Get("invisible") == "true"}
 	opts.Reason, opts.Time = q.Get("reason"), s.now()
 	out, err := os.CreateTemp("", "eseal-stamped-*")

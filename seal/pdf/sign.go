@@ -49,6 +49,10 @@ type SigSpec struct {
 	// Type is the dictionary's /Type: "Sig" (the default) or
 	// "DocTimeStamp" for a document time-stamp (ISO 32000-2 12.8.5).
 	Type string
+	// Existing, when set, is an empty signature field of the document to
+	// sign into (EmptySignatureField); Widgets then holds at most its
+	// appearance.
+	Existing *EmptySigField
 	// DocMDP, when not 0, makes this a certification signature with that
 	// access permission (DocMDPNoChanges, DocMDPFormFilling or
 	// DocMDPAnnotations). Only a document's first signature may certify.
@@ -122,7 +126,9 @@ func AddSignature(r *Reader, u *Update, spec SigSpec) (*Prepared, error) {
 		}
 	}
 	name := spec.FieldName
-	if name != "" && taken[name] {
+	if spec.Existing != nil {
+		name = spec.Existing.Name
+	} else if name != "" && taken[name] {
 		return nil, fmt.Errorf("the document already has a field named %q", name)
 	}
 	if name == "" {
@@ -135,7 +141,16 @@ func AddSignature(r *Reader, u *Update, spec SigSpec) (*Prepared, error) {
 	}
 
 	sigRef := u.Reserve()
-	fieldRef := u.Reserve()
+	if spec.Existing != nil {
+		var app Ref
+		if len(spec.Widgets) > 0 {
+			app = spec.Widgets[0].Appearance
+		}
+		if err := fillField(r, u, spec.Existing, sigRef, app); err != nil {
+			return nil, err
+		}
+	}
+	fieldRef := spec.Existing.fieldRef(u)
 	widgets := spec.Widgets
 	invisible := len(widgets) == 0
 	if invisible {
@@ -161,13 +176,17 @@ func AddSignature(r *Reader, u *Update, spec SigSpec) (*Prepared, error) {
 	}
 	field := types.Dict{"FT": types.Name("Sig"), "T": TextObject(name), "V": sigRef.IndirectRef()}
 	annotsByPage := map[int][]Ref{}
-	if len(widgets) == 1 {
+	switch {
+	case spec.Existing != nil:
+		// Field, widget and their places in the form and on the page are
+		// there already.
+	case len(widgets) == 1:
 		for k, v := range widgetDict(widgets[0]) {
 			field[k] = v
 		}
 		u.Set(fieldRef, field)
 		annotsByPage[widgets[0].Page] = append(annotsByPage[widgets[0].Page], fieldRef)
-	} else {
+	default:
 		var kids types.Array
 		for _, w := range widgets {
 			wd := widgetDict(w)
@@ -187,13 +206,15 @@ func AddSignature(r *Reader, u *Update, spec SigSpec) (*Prepared, error) {
 	}
 
 	// AcroForm: the new field, and SigFlags SignaturesExist|AppendOnly (12.7.2).
-	newFields := append(types.Array{}, fields...)
-	newFields = append(newFields, fieldRef.IndirectRef())
 	acro = acro.Clone().(types.Dict)
-	if fr, ok := RefOf(fieldsObj); ok {
-		u.Set(fr, newFields)
-	} else {
-		acro["Fields"] = newFields
+	if spec.Existing == nil {
+		newFields := append(types.Array{}, fields...)
+		newFields = append(newFields, fieldRef.IndirectRef())
+		if fr, ok := RefOf(fieldsObj); ok {
+			u.Set(fr, newFields)
+		} else {
+			acro["Fields"] = newFields
+		}
 	}
 	flags := 0
 	if f, ok := r.Number(acro["SigFlags"]); ok {
