@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"encoding/pem"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +20,7 @@ import (
 	"github.com/eseal-project/eseal/federation"
 	"github.com/eseal-project/eseal/internal/auth"
 	"github.com/eseal-project/eseal/internal/config"
+	"github.com/eseal-project/eseal/internal/store"
 	"github.com/eseal-project/eseal/internal/testenv"
 )
 
@@ -106,6 +110,23 @@ func TestFederation(t *testing.T) {
 		t.Fatalf("A verifying B's license: %v", rep)
 	}
 
+	// A document sealed in B verifies at A, B's CA coming from the trust
+	// list (A's own configuration trusts only A's CA).
+	sealedB := stampAt(t, b)
+	verifyPDFAt := func(n *testNode) map[string]any {
+		t.Helper()
+		var vr struct {
+			Report map[string]any `json:"report"`
+		}
+		if code := call(t, "POST", n.url+"/v1/verify/pdf", csA, "application/pdf", sealedB, &vr); code != 200 {
+			t.Fatalf("verify PDF at %s: %d", n.url, code)
+		}
+		return vr.Report
+	}
+	if rep := verifyPDFAt(a); rep["verdict"] != "VALID" {
+		t.Fatalf("A verifying a PDF sealed in B: %v", rep)
+	}
+
 	// B revokes; A relies on its cached answer until next-update (2 s), then asks again.
 	if code := call(t, "POST", b.url+"/v1/licenses/"+lic.Identifier+"/revoke", issuerB, "application/json", []byte(`{"reason":"吊销"}`), nil); code != 200 {
 		t.Fatalf("revoke at B: %d", code)
@@ -181,5 +202,63 @@ func TestFederation(t *testing.T) {
 	if code := call(t, "GET", a.url+"/v1/licenses?holder=11010519491231002X&reason=x", "", "", nil, nil); code != 401 {
 		t.Fatalf("no credentials: %d", code)
 	}
+
+	// B suspended in a newer list: its seals are no longer trusted at A.
+	suspended := &federation.TrustList{Federation: "测试互认联盟", Sequence: 6, IssuedAt: time.Now().UTC().Add(-time.Minute).Truncate(time.Second),
+		NextUpdate: time.Now().UTC().Add(24 * time.Hour).Truncate(time.Second), Regions: []federation.Region{region(a, false), region(b, true), region(c, false)}}
+	suspended.Regions[1].Status = federation.RegionSuspended
+	tok, err := federation.Sign(suspended, fedKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(tlPath, []byte(tok), 0o600)
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		rep := verifyPDFAt(a)
+		if rep["verdict"] == "INDETERMINATE" && rep["reason"] == "NO_CERTIFICATE_CHAIN_FOUND" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("A still trusts the seals of suspended region B: %v", rep)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
 	_ = context.Background
+}
+
+// stampAt stamps the Ghostscript fixture through node n's API with its
+// first seal.
+func stampAt(t *testing.T, n *testNode) []byte {
+	t.Helper()
+	cfg, err := config.Load(n.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), cfg.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seals, err := st.Seals(context.Background())
+	st.Close()
+	if err != nil || len(seals) == 0 {
+		t.Fatalf("seals of %s: %d %v", n.url, len(seals), err)
+	}
+	dept := n.client(t, auth.RoleDepartment, auth.SealScope(seals[0].ID))
+	doc, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "testdata", "pdf", "ghostscript.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", n.url+"/v1/seal?seal="+seals[0].ID, bytes.NewReader(doc))
+	req.Header.Set("Authorization", "Bearer "+dept)
+	req.Header.Set("Content-Type", "application/pdf")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("stamp at %s: %d %.200s", n.url, resp.StatusCode, out)
+	}
+	return out
 }

@@ -207,6 +207,18 @@ func buildServer(ctx context.Context, cfgPath string) (*server, error) {
 		Issuers:  issuers,
 		OpenSeal: openSeal,
 		Verify:   verify.Options{Trust: n.trust, CRLs: n.crls},
+		PDFTrust: func() *certs.Pool {
+			pool := certs.NewPool()
+			if n.trust != nil {
+				pool.Add(n.trust.Certificates()...)
+			}
+			if s.fed != nil {
+				if tl, err := s.fed.Current(); err == nil {
+					pool.Add(tl.Pool().Certificates()...)
+				}
+			}
+			return pool
+		},
 		License: func() verify.LicenseOptions {
 			o := n.licenseOptions()
 			local := n.reg.Keys

@@ -394,6 +394,9 @@ func (s *Server) handleVerifyPDF(w http.ResponseWriter, r *http.Request) {
 	defer cleanup()
 	ctx := r.Context()
 	opts := s.Verify
+	if s.PDFTrust != nil {
+		opts.Trust = s.PDFTrust()
+	}
 	opts.Time = s.now()
 	opts.SealStatus = s.sealStatus
 	rep, err := verify.PDF(ctx, in, size, opts)

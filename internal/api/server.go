@@ -24,6 +24,7 @@ import (
 
 	"github.com/emmansun/gmsm/smx509"
 
+	"github.com/eseal-project/eseal/certs"
 	"github.com/eseal-project/eseal/federation"
 	"github.com/eseal-project/eseal/internal/audit"
 	"github.com/eseal-project/eseal/internal/auth"
@@ -60,12 +61,16 @@ type StatusSigner func(a *federation.StatusAnswer) (string, error)
 
 // Server holds the service's parts; Handler serves them.
 type Server struct {
-	Node       Node
-	Store      store.Store
-	Registry   *license.Registry
-	Issuers    map[string]*Issuer // by USCC
-	OpenSeal   func(ctx context.Context, sealID string) (seal.Options, error)
-	Verify     verify.Options
+	Node     Node
+	Store    store.Store
+	Registry *license.Registry
+	Issuers  map[string]*Issuer // by USCC
+	OpenSeal func(ctx context.Context, sealID string) (seal.Options, error)
+	Verify   verify.Options
+	// PDFTrust, when set, gives the trust anchors for stamped documents at
+	// the time of a request: this node's and those of the federation's
+	// active regions (the trust list in force). Without it Verify.Trust.
+	PDFTrust   func() *certs.Pool
 	License    func() verify.LicenseOptions
 	Auth       *auth.Authenticator
 	Audit      Auditor
