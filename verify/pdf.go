@@ -339,15 +339,34 @@ func digestRanges(r *pdf.Reader, br [4]int64, h hash.Hash) ([]byte, error) {
 	return h.Sum(nil), nil
 }
 
+// containerFailed records a signature container that could not be read:
+// INDETERMINATE when it is merely outside what this verifier supports,
+// INVALID when it is malformed.
+func containerFailed(s *SignatureReport, err error) {
+	s.check("signature container", false, "%v", err)
+	if errors.Is(err, cms.ErrUnsupported) {
+		s.fail(Indeterminate, ReasonUnsupported, "%v", err)
+	} else {
+		s.fail(Invalid, ReasonFormat, "%v", err)
+	}
+}
+
+// others is the certificates that came with a signature, but the signer's:
+// the intermediates its chain may need.
+func others(all []*smx509.Certificate, signer *smx509.Certificate) []*smx509.Certificate {
+	var out []*smx509.Certificate
+	for _, c := range all {
+		if !c.Equal(signer) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func verifyCMS(r *pdf.Reader, br [4]int64, contents []byte, d types.Dict, s *SignatureReport) (*smx509.Certificate, []*smx509.Certificate) {
 	sd, err := cms.Parse(contents)
 	if err != nil {
-		s.check("signature container", false, "%v", err)
-		if errors.Is(err, cms.ErrUnsupported) {
-			s.fail(Indeterminate, ReasonUnsupported, "%v", err)
-		} else {
-			s.fail(Invalid, ReasonFormat, "%v", err)
-		}
+		containerFailed(s, err)
 		return nil, nil
 	}
 	switch sd.Profile {
@@ -420,13 +439,7 @@ func verifyCMS(r *pdf.Reader, br [4]int64, contents []byte, d types.Dict, s *Sig
 		return nil, nil
 	}
 	s.sigTS = ts
-	var chain []*smx509.Certificate
-	for _, c := range sd.Certificates {
-		if !c.Equal(sd.Signer) {
-			chain = append(chain, c)
-		}
-	}
-	return sd.Signer, chain
+	return sd.Signer, others(sd.Certificates, sd.Signer)
 }
 
 // checkSignatureTimestamp decides whether a signature time-stamp's
@@ -437,12 +450,7 @@ func checkSignatureTimestamp(s *SignatureReport, opts Options) {
 	if ts == nil || ts.Signer == nil {
 		return
 	}
-	var chain []*smx509.Certificate
-	for _, c := range ts.Certificates {
-		if !c.Equal(ts.Signer) {
-			chain = append(chain, c)
-		}
-	}
+	chain := others(ts.Certificates, ts.Signer)
 	tsa := certs.SubjectString(ts.Signer)
 	eku := len(ts.Signer.ExtKeyUsage) == 1 && ts.Signer.ExtKeyUsage[0] == x509.ExtKeyUsageTimeStamping && len(ts.Signer.UnknownExtKeyUsage) == 0
 	var err error
@@ -470,12 +478,7 @@ func verifyDocTimestamp(r *pdf.Reader, br [4]int64, contents []byte, s *Signatur
 	s.Format = "timestamp"
 	ts, err := cms.ParseTimestamp(contents)
 	if err != nil {
-		s.check("signature container", false, "%v", err)
-		if errors.Is(err, cms.ErrUnsupported) {
-			s.fail(Indeterminate, ReasonUnsupported, "%v", err)
-		} else {
-			s.fail(Invalid, ReasonFormat, "%v", err)
-		}
+		containerFailed(s, err)
 		return nil, nil
 	}
 	if ts.Profile == 0 {
@@ -509,13 +512,7 @@ func verifyDocTimestamp(r *pdf.Reader, br [4]int64, contents []byte, s *Signatur
 	}
 	s.check("integrity of the signed bytes", true, "%s message imprint of %d bytes matches", ts.ImprintHashName(), br[1]+br[3])
 	s.check("signature value", true, "%s signature of the time-stamping authority verifies", s.Algorithm)
-	var chain []*smx509.Certificate
-	for _, c := range ts.Certificates {
-		if !c.Equal(ts.Signer) {
-			chain = append(chain, c)
-		}
-	}
-	return ts.Signer, chain
+	return ts.Signer, others(ts.Certificates, ts.Signer)
 }
 
 func verifySES(ctx context.Context, r *pdf.Reader, br [4]int64, contents []byte, s *SignatureReport, opts Options) (*smx509.Certificate, []*smx509.Certificate) {

@@ -6,8 +6,6 @@ import (
 	"crypto"
 	"crypto/sha256"
 	"encoding/hex"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,67 +24,25 @@ import (
 	"github.com/eseal-project/eseal/verify"
 )
 
-// tokenTSA is a time-stamping authority run with `openssl ts -reply`, another
-// implementation than ours.
-type tokenTSA struct {
-	t       *testing.T
-	openssl string
-	dir     string
-	cert    string
-}
-
-const tsaConfig = `[ tsa ]
-default_tsa = tsa_config
-[ tsa_config ]
-serial = %s
-crypto_device = builtin
-signer_digest = sha256
-default_policy = 1.2.156.1.1
-digests = sha256, sha384, sha512
-accuracy = secs:1
-ordering = yes
-tsa_name = yes
-ess_cert_id_chain = no
-ess_cert_id_alg = sha256
-`
-
-func newTSA(t *testing.T) *tokenTSA {
-	openssl := testenv.Tool(t, "openssl", "openssl")
-	dir := t.TempDir()
-	a := &tokenTSA{t: t, openssl: openssl, dir: dir, cert: filepath.Join(dir, "tsa.pem")}
-	args := []string{"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", a.file("tsa.key"), "-out", a.cert,
-		"-days", "3650", "-subj", "/CN=Test TSA/O=Time Authority", "-addext", "keyUsage=critical,digitalSignature",
-		"-addext", "extendedKeyUsage=critical,timeStamping"}
-	testenv.Run(t, nil, openssl, args...)
-	os.WriteFile(a.file("serial"), []byte("01\n"), 0o600)
-	os.WriteFile(a.file("ts.cnf"), []byte(strings.ReplaceAll(tsaConfig, "%s", a.file("serial"))), 0o600)
-	return a
-}
-
-func (a *tokenTSA) file(name string) string { return filepath.Join(a.dir, name) }
-
-// stamp asks the TSA for a token over a SHA-256 digest.
-func (a *tokenTSA) stamp(digest []byte) ([]byte, error) {
-	testenv.Run(a.t, nil, a.openssl, "ts", "-query", "-digest", hex.EncodeToString(digest), "-sha256", "-cert", "-no_nonce", "-out", a.file("q.tsq"))
-	testenv.Run(a.t, nil, a.openssl, "ts", "-reply", "-config", a.file("ts.cnf"), "-queryfile", a.file("q.tsq"),
-		"-inkey", a.file("tsa.key"), "-signer", a.cert, "-token_out", "-out", a.file("token.der"))
-	return os.ReadFile(a.file("token.der"))
-}
-
-// timestamp adds a document time-stamp to doc.
-func (a *tokenTSA) timestamp(doc []byte) []byte {
-	a.t.Helper()
+// docTimestamp adds a document time-stamp from the authority at a (see
+// testenv.StartTSA) to doc.
+func docTimestamp(t *testing.T, a *testenv.TSA, doc []byte) []byte {
+	t.Helper()
 	r, err := pdf.Open(bytes.NewReader(doc), int64(len(doc)))
 	if err != nil {
-		a.t.Fatal(err)
+		t.Fatal(err)
 	}
 	prep, err := pdf.AddSignature(r, pdf.NewUpdate(r), pdf.SigSpec{Type: "DocTimeStamp", Filter: "Adobe.PPKLite", SubFilter: "ETSI.RFC3161", ContentsSize: 8192})
 	if err != nil {
-		a.t.Fatal(err)
+		t.Fatal(err)
+	}
+	client := &tsa.Client{URL: a.URL}
+	stamp := func(digest []byte) ([]byte, error) {
+		return client.StampDigest(context.Background(), digest, crypto.SHA256)
 	}
 	var out bytes.Buffer
-	if err := prep.Write(context.Background(), &out, sha256.New(), a.stamp); err != nil {
-		a.t.Fatal(err)
+	if err := prep.Write(context.Background(), &out, sha256.New(), stamp); err != nil {
+		t.Fatal(err)
 	}
 	return out.Bytes()
 }
@@ -99,8 +55,8 @@ func (a *tokenTSA) timestamp(doc []byte) []byte {
 func TestDocumentTimestamp(t *testing.T) {
 	p := sealtest.NewPKI(t)
 	signed := sealtest.Stamp(t, sealtest.Fixture(t, "libreoffice.pdf"), p.Options(seal.ModeSM2))
-	a := newTSA(t)
-	doc := a.timestamp(signed)
+	a := testenv.StartTSA(t)
+	doc := docTimestamp(t, a, signed)
 
 	rep := check(t, doc, verify.Options{Trust: p.Trust()})
 	expect(t, rep, verify.Indeterminate, verify.ReasonNoChain)
@@ -108,7 +64,7 @@ func TestDocumentTimestamp(t *testing.T) {
 		t.Fatalf("the seal before the time-stamp:\n%s", text(rep))
 	}
 	trust := p.Trust()
-	tsaCerts, err := certs.LoadCertificates(a.cert)
+	tsaCerts, err := certs.LoadCertificates(a.Cert)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,8 +98,8 @@ func TestDocumentTimestamp(t *testing.T) {
 func TestPastValidationByTimestamp(t *testing.T) {
 	p := sealtest.NewPKI(t)
 	later := time.Now().AddDate(2, 0, 0)
-	a := newTSA(t)
-	tsaCerts, err := certs.LoadCertificates(a.cert)
+	a := testenv.StartTSA(t)
+	tsaCerts, err := certs.LoadCertificates(a.Cert)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +111,7 @@ func TestPastValidationByTimestamp(t *testing.T) {
 			opts := verify.Options{Trust: trust, Time: later}
 			expect(t, check(t, signed, opts), verify.Indeterminate, verify.ReasonExpired)
 
-			doc := a.timestamp(signed)
+			doc := docTimestamp(t, a, signed)
 			rep := check(t, doc, opts)
 			expect(t, rep, verify.Valid, verify.ReasonOK)
 			if !strings.Contains(text(rep), "when the document time-stamp of signature 2") {

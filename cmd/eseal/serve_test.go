@@ -344,32 +344,9 @@ func TestStampThroughAPIWithTSA(t *testing.T) {
 	a := testenv.StartTSA(t)
 	n := setupNode(t, config.Region{Code: "110108", Name: "某市某区"}, func(c *config.Config) { c.TSA = a.URL })
 	n.start(t)
-	cfg, _ := config.Load(n.cfg)
-	st, err := store.Open(context.Background(), cfg.Store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seals, err := st.Seals(context.Background())
-	st.Close()
-	if err != nil || len(seals) == 0 {
-		t.Fatalf("seals %d %v", len(seals), err)
-	}
-	dept := n.client(t, auth.RoleDepartment, auth.SealScope(seals[0].ID))
-	doc, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "testdata", "pdf", "ghostscript.pdf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest("POST", n.url+"/v1/seal?seal="+seals[0].ID, bytes.NewReader(doc))
-	req.Header.Set("Authorization", "Bearer "+dept)
-	req.Header.Set("Content-Type", "application/pdf")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || a.Requests != 1 {
-		t.Fatalf("stamp: %d, %d time-stamp requests: %.200s", resp.StatusCode, a.Requests, out)
+	out := stampAt(t, n)
+	if a.Requests != 1 {
+		t.Fatalf("%d time-stamp requests for one seal", a.Requests)
 	}
 	f := filepath.Join(t.TempDir(), "sealed.pdf")
 	os.WriteFile(f, out, 0o600)

@@ -43,13 +43,21 @@ var hashOIDs = map[crypto.Hash]asn1.ObjectIdentifier{
 // SHA-384 or SHA-512). The token is checked to answer this request: its
 // message imprint, its nonce, and the authority's signature.
 func (c *Client) Stamp(ctx context.Context, msg []byte, h crypto.Hash) ([]byte, error) {
-	oid, ok := hashOIDs[h]
-	if !ok {
+	if _, ok := hashOIDs[h]; !ok {
 		return nil, fmt.Errorf("tsa: hash %v: want SHA-256, SHA-384 or SHA-512", h)
 	}
 	hh := h.New()
 	hh.Write(msg)
-	digest := hh.Sum(nil)
+	return c.StampDigest(ctx, hh.Sum(nil), h)
+}
+
+// StampDigest is Stamp for a message already hashed with h, such as the
+// byte ranges of a document time-stamp.
+func (c *Client) StampDigest(ctx context.Context, digest []byte, h crypto.Hash) ([]byte, error) {
+	oid, ok := hashOIDs[h]
+	if !ok || len(digest) != h.Size() {
+		return nil, fmt.Errorf("tsa: a %d-byte digest with hash %v: want a SHA-256, SHA-384 or SHA-512 digest", len(digest), h)
+	}
 	nonce, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 63))
 	if err != nil {
 		return nil, err
@@ -107,7 +115,10 @@ func (c *Client) Stamp(ctx context.Context, msg []byte, h crypto.Hash) ([]byte, 
 	if ts.Nonce == nil || ts.Nonce.Cmp(nonce) != 0 {
 		return nil, fmt.Errorf("tsa: %s answered with another nonce: not an answer to this request", c.URL)
 	}
-	if err := ts.VerifyContent(bytes.NewReader(msg)); err != nil {
+	if !ts.ImprintAlg.Equal(oid) || !bytes.Equal(ts.HashedMessage, digest) {
+		return nil, fmt.Errorf("tsa: %s time-stamped another message than the one sent", c.URL)
+	}
+	if err := ts.VerifySignature(); err != nil {
 		return nil, fmt.Errorf("tsa: %s: %w", c.URL, err)
 	}
 	return ts.Raw, nil
