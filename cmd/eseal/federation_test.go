@@ -126,6 +126,23 @@ func TestFederation(t *testing.T) {
 	if rep := verifyPDFAt(a); rep["verdict"] != "VALID" {
 		t.Fatalf("A verifying a PDF sealed in B: %v", rep)
 	}
+	// The same offline, with the trust list: eseal verify --trustlist.
+	pdfB := filepath.Join(work, "sealed-in-b.pdf")
+	os.WriteFile(pdfB, sealedB, 0o600)
+	caA := filepath.Join(a.dir, "ca", "ca.pem")
+	if code := run([]string{"verify", "--trust", caA, pdfB}); code != exitNotValid {
+		t.Fatalf("eseal verify of B's PDF with A's CA only: exit %d", code)
+	}
+	if code := run([]string{"verify", "--trust", caA, "--trustlist", tlPath, "--federation-key", fedPubPath, pdfB}); code != exitOK {
+		t.Fatalf("eseal verify of B's PDF with the trust list: exit %d", code)
+	}
+	badList := filepath.Join(work, "bad.jws")
+	badTok := []byte(good)
+	badTok[len(badTok)/2] ^= 1
+	os.WriteFile(badList, badTok, 0o600)
+	if code := run([]string{"verify", "--trustlist", badList, "--federation-key", fedPubPath, pdfB}); code != exitUsage {
+		t.Fatalf("eseal verify with a tampered trust list: exit %d", code)
+	}
 
 	// B revokes; A relies on its cached answer until next-update (2 s), then asks again.
 	if code := call(t, "POST", b.url+"/v1/licenses/"+lic.Identifier+"/revoke", issuerB, "application/json", []byte(`{"reason":"吊销"}`), nil); code != 200 {

@@ -11,12 +11,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/eseal-project/eseal/certs"
+	"github.com/eseal-project/eseal/federation"
 	"github.com/eseal-project/eseal/internal/store"
 	"github.com/eseal-project/eseal/verify"
 )
 
 func newVerifyCmd() *cobra.Command {
-	var trust, crls []string
+	var trust, crls, fedKeys []string
+	var trustList string
 	var asJSON bool
 	var storeDSN string
 	c := &cobra.Command{
@@ -30,13 +32,19 @@ trust anchors with the CRLs given, and everything that changed after each
 signature: later signatures are allowed, any change to pages, content,
 fields or annotations is not.
 
+A document sealed in another region verifies offline with the
+federation's trust list: --trustlist FILE (as GET /v1/trustlist serves it)
+and --federation-key PEM add the CA certificates of the list's active
+regions to the trust anchors, once the list's signature and expiry check.
+
 Each signature gets VALID, INVALID or INDETERMINATE with a reason code;
 the document is VALID only if every signature is.
 Exit codes: 0 all valid, 1 not valid (INVALID or INDETERMINATE),
 2 the file could not be read as a PDF.`,
 		Example: `  eseal verify --trust ca.pem approval-sealed.pdf
   eseal verify --trust ca.pem --crl ca.crl --json approval-sealed.pdf
-  eseal verify --trust ca.pem --store sqlite:eseal.db approval-sealed.pdf   # also ask the seal registry`,
+  eseal verify --trust ca.pem --store sqlite:eseal.db approval-sealed.pdf   # also ask the seal registry
+  eseal verify --trustlist trustlist.jws --federation-key federation.pem from-another-region.pdf`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts := verify.Options{}
@@ -46,6 +54,27 @@ Exit codes: 0 all valid, 1 not valid (INVALID or INDETERMINATE),
 					return fmt.Errorf("trust store: %w", err)
 				}
 				opts.Trust = pool
+			}
+			if (trustList == "") != (len(fedKeys) == 0) {
+				return usageErrorf("--trustlist and --federation-key go together: the list is trusted only once its signature checks")
+			}
+			if trustList != "" {
+				keys, err := trustlistKeys(fedKeys)
+				if err != nil {
+					return err
+				}
+				tok, err := os.ReadFile(trustList)
+				if err != nil {
+					return err
+				}
+				tl, err := federation.Parse(string(tok), keys...)
+				if err != nil {
+					return fmt.Errorf("trust list %s: %w", trustList, err)
+				}
+				if opts.Trust == nil {
+					opts.Trust = certs.NewPool()
+				}
+				opts.Trust.Add(tl.Pool().Certificates()...)
 			}
 			for _, p := range crls {
 				crl, err := certs.LoadCRL(p)
@@ -102,6 +131,8 @@ Exit codes: 0 all valid, 1 not valid (INVALID or INDETERMINATE),
 	c.AddCommand(newVerifyReceiptCmd())
 	c.Flags().StringArrayVar(&trust, "trust", nil, "trusted CA certificates (PEM); repeatable")
 	c.Flags().StringArrayVar(&crls, "crl", nil, "CRL to consult (DER or PEM); repeatable")
+	c.Flags().StringVar(&trustList, "trustlist", "", "federation trust list (JWS): trust the CA certificates of its active regions")
+	c.Flags().StringArrayVar(&fedKeys, "federation-key", nil, "PEM file of a federation public key or certificate, to check --trustlist (repeatable)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	envFlag(c, &storeDSN, "store", "ESEAL_STORE", "seal registry to ask about each seal's status (default $ESEAL_STORE)")
 	return c
