@@ -110,6 +110,11 @@ func TestFederation(t *testing.T) {
 		t.Fatalf("A verifying B's license: %v", rep)
 	}
 
+	// The same on A's command line: eseal license verify on a federated node.
+	if code := run([]string{"license", "verify", "--config", a.cfg, lic.Token}); code != exitOK {
+		t.Fatalf("eseal license verify of B's license at A: exit %d", code)
+	}
+
 	// A document sealed in B verifies at A, B's CA coming from the trust
 	// list (A's own configuration trusts only A's CA).
 	sealedB := stampAt(t, b)

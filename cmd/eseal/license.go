@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -423,7 +424,9 @@ func newLicenseVerifyCmd(cfgPath *string) *cobra.Command {
 		Short: "Verify a license given as its PDF, its signed data (token) or its identifier",
 		Long: `verify checks the issuer's SM2 signature on the license data, the license's
 status in the library (revoked, suspended, cancelled, replaced, expired),
-and for a PDF also the issuer's seal on it.
+and for a PDF also the issuer's seal on it. On a node in a federation
+(federation in eseal.json), a license of another region is checked with
+that region's keys from the trust list and its signed status answer.
 Exit codes: 0 valid, 1 not valid (INVALID or INDETERMINATE), 2 unusable input.`,
 		Example: `  eseal license verify permit.pdf
   eseal license verify 1.2.156.3005.2.11110000MB12345624001.11110108MB0000019H.1.001.K
@@ -437,7 +440,13 @@ Exit codes: 0 valid, 1 not valid (INVALID or INDETERMINATE), 2 unusable input.`,
 			}
 			defer n.close()
 			in := strings.TrimSpace(args[0])
-			opts := n.licenseOptions()
+			// A node in a federation verifies other regions' licenses too:
+			// their keys from the trust list, their status from them.
+			fed, status, err := n.openFederation(ctx, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn})))
+			if err != nil {
+				return err
+			}
+			opts := n.federatedLicenseOptions(fed, status)
 			var rep *verify.LicenseReport
 			switch {
 			case verify.IsLicenseID(in):

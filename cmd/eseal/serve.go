@@ -28,7 +28,6 @@ import (
 	"github.com/eseal-project/eseal/internal/auth"
 	"github.com/eseal-project/eseal/internal/store"
 	"github.com/eseal-project/eseal/internal/tsa"
-	"github.com/eseal-project/eseal/license"
 	"github.com/eseal-project/eseal/seal"
 	"github.com/eseal-project/eseal/seal/ses"
 	"github.com/eseal-project/eseal/verify"
@@ -134,26 +133,11 @@ func buildServer(ctx context.Context, cfgPath string) (*server, error) {
 	s := &server{node: n, log: log, audit: alog}
 
 	// Federation: the trust list and the other regions' status answers.
-	var status *federation.StatusClient
-	if f := cfg.Federation; f != nil {
-		var keys []crypto.PublicKey
-		for _, p := range f.FederationKeys {
-			k, err := loadPublicKey(p)
-			if err != nil {
-				return nil, fmt.Errorf("federation key %s: %w", p, err)
-			}
-			keys = append(keys, k)
-		}
-		refresh, _ := time.ParseDuration(f.Refresh)
-		s.fed, err = federation.NewStore(federation.StoreOptions{Source: f.TrustList, FederationKeys: keys, CacheFile: f.Cache, Interval: refresh, Logger: log})
-		if err != nil {
-			return nil, err
-		}
-		if err := s.fed.Refresh(ctx); err != nil {
-			log.Warn("trust list: first refresh failed; using the cached list if there is one", "err", err)
-		}
-		status = &federation.StatusClient{Trust: s.fed.Current, Cache: settingsCache{n.st}}
+	fed, status, err := n.openFederation(ctx, log)
+	if err != nil {
+		return nil, err
 	}
+	s.fed = fed
 
 	var stampTime func(ctx context.Context, sig []byte) ([]byte, error)
 	if cfg.TSA != "" {
@@ -201,48 +185,14 @@ func buildServer(ctx context.Context, cfgPath string) (*server, error) {
 
 	statusTTL, _ := time.ParseDuration(cfg.StatusTTL)
 	s.api = &api.Server{
-		Node:     api.Node{Name: cfg.NodeName, Region: cfg.Region.Code, Signer: nodeSigner, Chain: chain},
-		Store:    n.st,
-		Registry: n.reg,
-		Issuers:  issuers,
-		OpenSeal: openSeal,
-		Verify:   verify.Options{Trust: n.trust, CRLs: n.crls},
-		PDFTrust: func() *certs.Pool {
-			pool := certs.NewPool()
-			if n.trust != nil {
-				pool.Add(n.trust.Certificates()...)
-			}
-			if s.fed != nil {
-				if tl, err := s.fed.Current(); err == nil {
-					pool.Add(tl.Pool().Certificates()...)
-				}
-			}
-			return pool
-		},
-		License: func() verify.LicenseOptions {
-			o := n.licenseOptions()
-			local := n.reg.Keys
-			if s.fed != nil {
-				tl, err := s.fed.Current()
-				if err == nil {
-					remote := tl.IssuerKeys()
-					o.Keys = func(kid string) (*license.IssuerKey, error) {
-						if k, err := local(kid); err == nil {
-							return k, nil
-						}
-						return remote(kid)
-					}
-					pool := certs.NewPool()
-					if n.trust != nil {
-						pool.Add(n.trust.Certificates()...)
-					}
-					pool.Add(tl.Pool().Certificates()...)
-					o.Trust = pool
-				}
-				o.Status = status.LicenseStatus
-			}
-			return o
-		},
+		Node:       api.Node{Name: cfg.NodeName, Region: cfg.Region.Code, Signer: nodeSigner, Chain: chain},
+		Store:      n.st,
+		Registry:   n.reg,
+		Issuers:    issuers,
+		OpenSeal:   openSeal,
+		Verify:     verify.Options{Trust: n.trust, CRLs: n.crls},
+		PDFTrust:   func() *certs.Pool { return n.federatedTrust(s.fed) },
+		License:    func() verify.LicenseOptions { return n.federatedLicenseOptions(s.fed, status) },
 		Auth:       auth.New(n.st, auth.Options{Logger: log}),
 		Audit:      api.AuditLog{Log: alog, Node: cfg.NodeName},
 		SignStatus: func(a *federation.StatusAnswer) (string, error) { return federation.SignStatus(a, nodeSigner) },
