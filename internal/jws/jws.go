@@ -16,6 +16,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync"
+	"sync/atomic"
 
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/smx509"
@@ -36,12 +38,44 @@ var ErrBad = errors.New("token does not verify")
 // KeyID names a public key: base64url of the first 12 bytes of SHA-256 of
 // its DER SubjectPublicKeyInfo.
 func KeyID(pub crypto.PublicKey) (string, error) {
+	ec, isEC := pub.(*ecdsa.PublicKey)
+	var key keyIDKey
+	if isEC && ec.X != nil && ec.Y != nil && ec.Curve != nil && ec.Params().BitSize == 256 && ec.X.BitLen() <= 256 && ec.Y.BitLen() <= 256 {
+		key.curve = ec.Params().Name // SM2 and P-256 points apart
+		ec.X.FillBytes(key.x[:])
+		ec.Y.FillBytes(key.y[:])
+		if kid, ok := keyIDs.Load(key); ok {
+			return kid.(string), nil
+		}
+	} else {
+		isEC = false
+	}
 	der, err := smx509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		return "", err
 	}
 	sum := sha256.Sum256(der)
-	return base64.RawURLEncoding.EncodeToString(sum[:12]), nil
+	kid := base64.RawURLEncoding.EncodeToString(sum[:12])
+	if isEC && keyIDCount.Load() < keyIDCacheMax {
+		if _, loaded := keyIDs.LoadOrStore(key, kid); !loaded {
+			keyIDCount.Add(1)
+		}
+	}
+	return kid, nil
+}
+
+// The key ids of the keys seen, since every token a node signs or checks
+// names one; bounded like hsm's Z_A cache.
+const keyIDCacheMax = 4096
+
+var (
+	keyIDs     sync.Map // keyIDKey -> key id
+	keyIDCount atomic.Int64
+)
+
+type keyIDKey struct {
+	curve string
+	x, y  [32]byte
 }
 
 type opaqueSigner struct {
