@@ -222,15 +222,11 @@ copy reports the statement, and an expired copy verifies as invalid
 				return usageErrorf("--days must be between 1 and 3660")
 			}
 			ctx := cmd.Context()
-			n, err := openNode(ctx, *cfgPath)
+			n, iss, maker, err := openIssuerOf(ctx, *cfgPath, args[0])
 			if err != nil {
 				return err
 			}
 			defer n.close()
-			iss, maker, err := n.licenseIssuer(ctx, args[0])
-			if err != nil {
-				return err
-			}
 			if maker == nil {
 				return fmt.Errorf("issuer %s has no seal configured, so no PDF can be made", iss.Code)
 			}
@@ -317,15 +313,11 @@ func newLicenseChangeCmd(cfgPath *string, use, event, short string) *cobra.Comma
 				return usageErrorf("--reason is required: every change is kept with its reason")
 			}
 			ctx := cmd.Context()
-			n, err := openNode(ctx, *cfgPath)
+			n, iss, _, err := openIssuerOf(ctx, *cfgPath, args[0])
 			if err != nil {
 				return err
 			}
 			defer n.close()
-			iss, _, err := n.licenseIssuer(ctx, args[0])
-			if err != nil {
-				return err
-			}
 			if err := n.reg.Change(ctx, iss, args[0], event, reason, "cli"); err != nil {
 				return err
 			}
@@ -346,15 +338,11 @@ func newLicenseReplaceCmd(cfgPath *string) *cobra.Command {
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			n, err := openNode(ctx, *cfgPath)
+			n, iss, maker, err := openIssuerOf(ctx, *cfgPath, args[0])
 			if err != nil {
 				return err
 			}
 			defer n.close()
-			iss, maker, err := n.licenseIssuer(ctx, args[0])
-			if err != nil {
-				return err
-			}
 			req := license.IssueRequest{Actor: "cli", Reason: reason}
 			if data != "" {
 				if req.Face, err = readFace(data); err != nil {
@@ -497,6 +485,21 @@ Exit codes: 0 valid, 1 not valid (INVALID or INDETERMINATE), 2 unusable input.`,
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return c
+}
+
+// openIssuerOf opens the node and the issuer of license id; the caller
+// closes the node.
+func openIssuerOf(ctx context.Context, cfgPath, id string) (*node, *license.Issuer, *license.PDFMaker, error) {
+	n, err := openNode(ctx, cfgPath)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	iss, maker, err := n.licenseIssuer(ctx, id)
+	if err != nil {
+		n.close()
+		return nil, nil, nil, err
+	}
+	return n, iss, maker, nil
 }
 
 // licenseIssuer opens the issuer of a license in the library: the one that
