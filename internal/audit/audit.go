@@ -28,7 +28,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -126,21 +125,6 @@ func (e *Entry) check() error {
 	return nil
 }
 
-// asciiID writes a number found in text with ASCII digits and X, as
-// ids.ValidateCitizenID reads it: full-width ０-９ and Ｘ or ｘ, and a
-// lower-case x, are folded.
-func asciiID(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= '０' && r <= '９':
-			return '0' + (r - '０')
-		case r == 'Ｘ' || r == 'ｘ' || r == 'x':
-			return 'X'
-		}
-		return r
-	}, s)
-}
-
 // findCitizenID returns the first citizen identity number in s that is a
 // valid one (ids.ValidateCitizenID, an x taken as X): a run that reads as a
 // number and has the right ISO 7064 MOD 11-2 check character. Requiring the
@@ -153,7 +137,7 @@ func findCitizenID(s string) string {
 			return ""
 		}
 		c := s[off+start : off+end]
-		if ids.ValidateCitizenID(asciiID(c)) == nil {
+		if ids.ValidateCitizenID(ids.NarrowCitizenID(c)) == nil {
 			return c
 		}
 		off += end // a non-digit follows a number found

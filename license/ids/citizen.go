@@ -240,6 +240,27 @@ func MaskCitizenIDsIn(s string) string {
 	return b.String()
 }
 
+// NarrowCitizenID writes a number that FindCitizenID found with ASCII
+// characters, as ValidateCitizenID reads them: full-width digits become
+// 0-9, and x, Ｘ and ｘ become X.
+func NarrowCitizenID(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		v, size := idChar(s, i)
+		switch {
+		case v == 10:
+			b.WriteByte('X')
+		case v >= 0:
+			b.WriteByte(byte('0' + v))
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
 // idChar reads the character at s[i] as a digit (0-9), X (10) or neither
 // (-1), ASCII or full-width, and its length in bytes.
 func idChar(s string, i int) (v, size int) {

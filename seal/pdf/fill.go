@@ -183,12 +183,3 @@ func fillField(r *Reader, u *Update, f *EmptySigField, sigRef, appearance Ref) e
 	}
 	return nil
 }
-
-// fieldRef is the field a signature goes into: the empty field, or a new
-// one reserved in u.
-func (f *EmptySigField) fieldRef(u *Update) Ref {
-	if f != nil {
-		return f.Field
-	}
-	return u.Reserve()
-}

@@ -150,7 +150,12 @@ func AddSignature(r *Reader, u *Update, spec SigSpec) (*Prepared, error) {
 			return nil, err
 		}
 	}
-	fieldRef := spec.Existing.fieldRef(u)
+	var fieldRef Ref
+	if spec.Existing != nil {
+		fieldRef = spec.Existing.Field
+	} else {
+		fieldRef = u.Reserve()
+	}
 	widgets := spec.Widgets
 	invisible := len(widgets) == 0
 	if invisible {
